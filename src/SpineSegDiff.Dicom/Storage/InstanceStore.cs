@@ -1,0 +1,209 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SpineSegDiff.Dicom.IO;
+using SpineSegDiff.Dicom.Network;
+
+namespace SpineSegDiff.Dicom.Storage;
+
+/// <summary>
+/// The durable instance store: one Part 10 file per instance, exactly as received (meta header + the dataset bytes
+/// of the negotiated transfer syntax). Paths are derived from SHA-256 hashes of the study, series and instance UIDs,
+/// never from the UID text or AE titles (DCMTK CVE-2022-2119/2120 were path traversals through such names).
+/// A transfer streams into a temporary file that is flushed and atomically renamed into place on commit; a failed or
+/// aborted transfer deletes its temporary file (fo-dicom #711), and leftovers of a crash are removed at start.
+/// </summary>
+public sealed partial class InstanceStore : IStorageSink
+{
+    private const string IncomingFolder = ".incoming";
+    private const string InstancesFolder = "instances";
+    private const string TempSuffix = ".part";
+    private readonly InstanceStoreOptions _options;
+    private readonly ILogger<InstanceStore> _logger;
+
+    public InstanceStore(InstanceStoreOptions options, ILogger<InstanceStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        }
+        _options = options;
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        RootDirectory = Path.GetFullPath(options.RootDirectory);
+        IncomingDirectory = Path.Combine(RootDirectory, IncomingFolder);
+        InstancesDirectory = Path.Combine(RootDirectory, InstancesFolder);
+        Directory.CreateDirectory(IncomingDirectory);
+        Directory.CreateDirectory(InstancesDirectory);
+        RemoveStaleTemporaryFiles();
+    }
+
+    public string RootDirectory { get; }
+
+    /// <summary>Transfers in progress; empty whenever no C-STORE is running.</summary>
+    public string IncomingDirectory { get; }
+
+    public string InstancesDirectory { get; }
+
+    public ValueTask<IStoreTransaction> BeginAsync(StoreRequestContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        cancellationToken.ThrowIfCancellationRequested();
+        var tempPath = Path.Combine(IncomingDirectory, Guid.NewGuid().ToString("N") + TempSuffix);
+        var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        try
+        {
+            DicomFile.WriteMeta(stream, DicomFile.CreateMeta(context.SopClassUid, context.SopInstanceUid, context.TransferSyntax, context.CallingAeTitle));
+        }
+        catch
+        {
+            stream.Dispose();
+            File.Delete(tempPath);
+            throw;
+        }
+        return ValueTask.FromResult<IStoreTransaction>(new Transaction(this, context, tempPath, stream));
+    }
+
+    /// <summary>The file an instance is (or would be) stored at.</summary>
+    public string PathFor(string studyInstanceUid, string seriesInstanceUid, string sopInstanceUid)
+    {
+        var study = Hash(studyInstanceUid);
+        return Path.Combine(InstancesDirectory, study[..2], study, Hash(seriesInstanceUid), Hash(sopInstanceUid) + ".dcm");
+    }
+
+    /// <summary>Every stored instance file.</summary>
+    public IEnumerable<string> EnumerateInstanceFiles() =>
+        Directory.Exists(InstancesDirectory)
+            ? Directory.EnumerateFiles(InstancesDirectory, "*.dcm", SearchOption.AllDirectories)
+            : [];
+
+    /// <summary>32 hex digits of SHA-256: fixed-length, path-safe names that reveal nothing of the UID.</summary>
+    internal static string Hash(string uid) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(uid.TrimEnd('\0', ' '))))[..32];
+
+    private void RemoveStaleTemporaryFiles()
+    {
+        foreach (var stale in Directory.EnumerateFiles(IncomingDirectory, "*" + TempSuffix))
+        {
+            try
+            {
+                File.Delete(stale);
+                LogStaleTemporaryFileRemoved(Path.GetFileName(stale));
+            }
+            catch (IOException ex)
+            {
+                LogStaleTemporaryFileNotRemoved(Path.GetFileName(stale), ex.Message);
+            }
+        }
+    }
+
+    private async ValueTask<StoreOutcome> CommitAsync(Transaction transaction, CancellationToken cancellationToken)
+    {
+        var context = transaction.Context;
+        DicomDataset header;
+        try
+        {
+            await transaction.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            transaction.Stream.Position = 0;
+            header = DicomFile.Read(transaction.Stream, DicomReadOptions.HeaderOnly).Dataset;
+        }
+        catch (DicomFormatException ex)
+        {
+            LogUndecodableInstance(context.AssociationId, ex.Offset, ex.Tag?.ToString() ?? "-");
+            return new StoreOutcome(DimseStatus.CannotUnderstand, "The dataset could not be decoded");
+        }
+        var study = header.GetString(new DicomTag(0x0020, 0x000D));
+        var series = header.GetString(new DicomTag(0x0020, 0x000E));
+        var instance = header.GetString(new DicomTag(0x0008, 0x0018));
+        if (!DicomUids.IsValid(study) || !DicomUids.IsValid(series) || !DicomUids.IsValid(instance))
+        {
+            LogMissingIdentifiers(context.AssociationId);
+            return new StoreOutcome(DimseStatus.CannotUnderstand, "Study, Series or SOP Instance UID missing or invalid");
+        }
+        if (!string.Equals(instance, context.SopInstanceUid.TrimEnd('\0', ' '), StringComparison.Ordinal))
+        {
+            LogInstanceUidMismatch(context.AssociationId);
+            return new StoreOutcome(DimseStatus.DataSetDoesNotMatchSopClass, "SOP Instance UID differs from the C-STORE request");
+        }
+
+        if (_options.FlushToDisk)
+        {
+            transaction.Stream.Flush(flushToDisk: true);
+        }
+        await transaction.Stream.DisposeAsync().ConfigureAwait(false);
+
+        var target = PathFor(study!, series!, instance!);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        try
+        {
+            File.Move(transaction.TempPath, target, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            // Same instance sent twice (a PACS retry, or two associations racing): the first copy wins, the sender
+            // gets Success because the instance is safely here.
+            File.Delete(transaction.TempPath);
+            LogDuplicateInstance(context.AssociationId, Path.GetFileName(target));
+            return new StoreOutcome(DimseStatus.Success, null, Duplicate: true);
+        }
+        LogInstanceStored(context.AssociationId, Path.GetFileName(target));
+        return StoreOutcome.Success;
+    }
+
+    private sealed class Transaction(InstanceStore store, StoreRequestContext context, string tempPath, FileStream stream) : IStoreTransaction
+    {
+        private bool _committed;
+
+        public StoreRequestContext Context { get; } = context;
+
+        public string TempPath { get; } = tempPath;
+
+        public FileStream Stream { get; } = stream;
+
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> datasetBytes, CancellationToken cancellationToken) =>
+            Stream.WriteAsync(datasetBytes, cancellationToken);
+
+        public async ValueTask<StoreOutcome> CommitAsync(CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_committed, this);
+            var outcome = await store.CommitAsync(this, cancellationToken).ConfigureAwait(false);
+            _committed = outcome.Status == DimseStatus.Success;
+            return outcome;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Stream.DisposeAsync().ConfigureAwait(false);
+            if (!_committed && File.Exists(TempPath))
+            {
+                File.Delete(TempPath);
+                store.LogTransferDiscarded(Context.AssociationId);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Debug, Message = "Association {AssociationId}: instance stored as {FileName}")]
+    private partial void LogInstanceStored(long associationId, string fileName);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Association {AssociationId}: duplicate instance ignored, kept the stored copy {FileName}")]
+    private partial void LogDuplicateInstance(long associationId, string fileName);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Association {AssociationId}: received dataset could not be decoded (byte {Offset}, tag {Tag}); answered 0xC000")]
+    private partial void LogUndecodableInstance(long associationId, long offset, string tag);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Association {AssociationId}: received dataset lacks valid Study, Series or SOP Instance UIDs; answered 0xC000")]
+    private partial void LogMissingIdentifiers(long associationId);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Association {AssociationId}: SOP Instance UID in the dataset differs from the C-STORE request; answered 0xA900")]
+    private partial void LogInstanceUidMismatch(long associationId);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Association {AssociationId}: incomplete transfer discarded")]
+    private partial void LogTransferDiscarded(long associationId);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Removed stale temporary file {FileName} left by an interrupted transfer")]
+    private partial void LogStaleTemporaryFileRemoved(string fileName);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Could not remove stale temporary file {FileName}: {Reason}")]
+    private partial void LogStaleTemporaryFileNotRemoved(string fileName, string reason);
+}
