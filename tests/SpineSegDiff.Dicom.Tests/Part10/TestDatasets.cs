@@ -14,7 +14,7 @@ internal static class TestDatasets
     {
         var ds = new DicomDataset();
         ds.SetString(DicomTags.SpecificCharacterSet, characterSet);
-        ds.SetString(DicomTags.ImageType, "ORIGINAL", "PRIMARY", "M", "NONE");
+        ds.SetString(DicomTags.ImageType, "ORIGINAL", "PRIMARY", "OTHER");
         ds.SetString(DicomTags.SOPClassUID, DicomUids.MRImageStorage);
         ds.SetString(DicomTags.SOPInstanceUID, InstanceUid);
         ds.SetDate(DicomTags.StudyDate, new DateOnly(2026, 11, 22));
@@ -29,6 +29,7 @@ internal static class TestDatasets
         ds.SetDate(DicomTags.PatientBirthDate, new DateOnly(1970, 1, 2));
         ds.SetString(DicomTags.PatientSex, "F");
         ds.SetString(DicomTags.BodyPartExamined, "LSPINE");
+        ds.SetString(DicomTags.PatientPosition, "HFS");
         ds.SetString(DicomTags.ScanningSequence, "SE");
         ds.SetString(DicomTags.SequenceVariant, "SK", "SP");
         ds.SetString(DicomTags.ScanOptions, string.Empty);

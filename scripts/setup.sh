@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for the node and its tests, then builds: installs only what is missing, so it is
+# cheap to run every time. Run as root on a fresh machine (apt-get needs it); later runs need no root.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# dcmtk and dicom3tools: real DICOM peers and validators; python3-pydicom: an independent writer of test inputs;
+# orthanc: the PACS the tests talk to.
+packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # The orthanc package tries to start its own service; policy may refuse that, which is fine: tests start theirs.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+  echo "setup: the .NET 10 SDK is required and was not found on PATH." >&2
+  echo "       Install it as described at https://learn.microsoft.com/dotnet/core/install/linux-debian and re-run." >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build "$root/SpineSegDiff.Pacs.sln" -c Release --nologo -v quiet -clp:ErrorsOnly
+echo "setup: ready" >&2
