@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 namespace SpineSegDiff.Dicom;
 
 /// <summary>A transfer syntax: how a dataset is encoded (PS3.5 section 10).</summary>
+[System.ComponentModel.TypeConverter(typeof(DicomTransferSyntaxConverter))]
 public sealed record DicomTransferSyntax(string Uid, string Name, bool IsExplicitVR, bool IsLittleEndian, bool IsDeflated, bool IsEncapsulated)
 {
     public static readonly DicomTransferSyntax ImplicitVRLittleEndian = new("1.2.840.10008.1.2", "Implicit VR Little Endian", false, true, false, false);

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SpineSegDiff.Cli.Hosting;
+using SpineSegDiff.Dicom;
+using SpineSegDiff.Dicom.Network;
+using SpineSegDiff.Dicom.Storage;
+
+namespace SpineSegDiff.Cli.Commands;
+
+/// <summary>
+/// <c>spineseg serve</c>: runs the node until stopped. Settings come from appsettings.json, then environment variables
+/// (SPINESEG_ prefix, e.g. SPINESEG_Dicom__Port=104), then the command line; all are validated before anything starts.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var aet = new Option<string?>("--aet") { Description = "AE title the node answers to (Dicom:AeTitle, default SEGNODE)." };
+        var port = new Option<int?>("--port") { Description = "TCP port of the DICOM listener (Dicom:Port, default 11112)." };
+        var storage = new Option<string?>("--storage") { Description = "Folder of the instance store (Storage:RootDirectory, default ./storage)." };
+        var config = new Option<string?>("--config") { Description = "An extra JSON configuration file, applied after appsettings.json." };
+        var command = new Command("serve", "Run the DICOM node (Storage SCP and Verification SCP) until stopped.") { aet, port, storage, config };
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(aet), parse.GetValue(port), parse.GetValue(storage), parse.GetValue(config), cancellationToken));
+        return command;
+    }
+
+    /// <summary>
+    /// The configuration binder appends configured list items to a list's initial values, so a configured list of
+    /// SOP classes would silently keep every default. A list given in configuration replaces the default instead.
+    /// </summary>
+    private static void ReplaceListsFromConfiguration(DicomServerOptions options, IConfigurationSection section)
+    {
+        if (section.GetSection(nameof(DicomServerOptions.AcceptedSopClasses)).Exists())
+        {
+            options.AcceptedSopClasses = section.GetSection(nameof(DicomServerOptions.AcceptedSopClasses)).Get<List<string>>() ?? [];
+        }
+        if (section.GetSection(nameof(DicomServerOptions.AcceptedTransferSyntaxes)).Exists())
+        {
+            options.AcceptedTransferSyntaxes = section.GetSection(nameof(DicomServerOptions.AcceptedTransferSyntaxes)).Get<List<DicomTransferSyntax>>() ?? [];
+        }
+    }
+
+    private static async Task<int> RunAsync(string? aet, int? port, string? storage, string? configFile, CancellationToken cancellationToken)
+    {
+        var overrides = new Dictionary<string, string?>();
+        if (aet is not null)
+        {
+            overrides["Dicom:AeTitle"] = aet;
+        }
+        if (port is not null)
+        {
+            overrides["Dicom:Port"] = port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (storage is not null)
+        {
+            overrides["Storage:RootDirectory"] = storage;
+        }
+        if (configFile is not null && !File.Exists(configFile))
+        {
+            await Console.Error.WriteLineAsync($"Configuration error: the file {configFile} does not exist.").ConfigureAwait(false);
+            return ExitCodes.ConfigurationError;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
+        if (configFile is not null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        }
+        builder.Configuration.AddEnvironmentVariables("SPINESEG_");
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        // Start-up failures are reported below as one clear line each; the host's own stack-trace dump only confuses.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+
+        var dicomSection = builder.Configuration.GetSection("Dicom");
+        builder.Services.AddOptions<DicomServerOptions>()
+            .Bind(dicomSection)
+            .PostConfigure(o => ReplaceListsFromConfiguration(o, dicomSection))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DicomServerOptions>>(new SelfValidatingOptions<DicomServerOptions>(o => o.Validate()));
+        builder.Services.AddOptions<InstanceStoreOptions>().Bind(builder.Configuration.GetSection("Storage")).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InstanceStoreOptions>>(new SelfValidatingOptions<InstanceStoreOptions>(o => o.Validate()));
+        builder.Services.AddSingleton(sp => new InstanceStore(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value, sp.GetRequiredService<ILogger<InstanceStore>>()));
+        builder.Services.AddHostedService<DicomNodeService>();
+
+        IHost host;
+        try
+        {
+            host = builder.Build();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Binding failures (e.g. "abc" for a port) surface here.
+            await Console.Error.WriteLineAsync("Configuration error: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.ConfigurationError;
+        }
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync("Configuration error: " + failure).ConfigureAwait(false);
+            }
+            return ExitCodes.ConfigurationError;
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync("Configuration error: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.ConfigurationError;
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.ConfigurationError;
+        }
+        var options = host.Services.GetRequiredService<IOptions<DicomServerOptions>>().Value;
+        await Console.Out.WriteLineAsync(
+            $"Ready. Send a study from another terminal:  ./spineseg send --host 127.0.0.1 --port {options.Port} --called-aet {options.AeTitle} samples/mr-lumbar-sagittal"
+            + Environment.NewLine + "Stop with Ctrl+C.").ConfigureAwait(false);
+        // Returns after Ctrl+C / SIGTERM, once the host has stopped every service.
+        await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        host.Dispose();
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+using SpineSegDiff.Cli.Commands;
+
+namespace SpineSegDiff.Cli;
+
+/// <summary>The one command-line program of the node: every capability adds its command here.</summary>
+public static class Program
+{
+    public static Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("SpineSegDiff.Pacs: a DICOM node that segments lumbar spine MRI.")
+        {
+            ServeCommand.Create(),
+            EchoCommand.Create(),
+            SendCommand.Create(),
+            BenchStoreCommand.Create(),
+        };
+        return root.Parse(args).InvokeAsync();
+    }
+}
