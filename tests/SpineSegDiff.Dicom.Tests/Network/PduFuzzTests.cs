@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using SpineSegDiff.Dicom.Network;
+using SpineSegDiff.Dicom.Tests.Fuzzing;
 using Xunit.Abstractions;
 
 namespace SpineSegDiff.Dicom.Tests.Network;
@@ -13,13 +14,13 @@ namespace SpineSegDiff.Dicom.Tests.Network;
 /// </summary>
 public class PduFuzzTests(ITestOutputHelper output)
 {
-    private static readonly uint[] InterestingLengths = [0, 1, 2, 3, 4, 5, 6, 0x44, 0x7F, 0xFF, 0x100, 0xFFFF, 0x10000, 0x40000, 0x40001, 0x7FFFFFFF, 0xFFFFFFFE, 0xFFFFFFFF];
-
-    private static int Iterations =>
-        int.TryParse(Environment.GetEnvironmentVariable("SPINESEG_FUZZ_ITERATIONS"), out var n) && n > 0 ? n : 10_000;
-
-    private static int Seed =>
-        int.TryParse(Environment.GetEnvironmentVariable("SPINESEG_FUZZ_SEED"), out var s) ? s : 20261122;
+    // PS3.8 encodes lengths big-endian; on top of the generic operators: the PDU length field, the PDU type, a garbage tail.
+    private static readonly Mutator Mutations = new(
+        bigEndian: true,
+        [0, 1, 2, 3, 4, 5, 6, 0x44, 0x7F, 0xFF, 0x100, 0xFFFF, 0x10000, 0x40000, 0x40001, 0x7FFFFFFF, 0xFFFFFFFE, 0xFFFFFFFF],
+        CorruptPduLength,
+        CorruptPduType,
+        AppendGarbage);
 
     [Fact]
     public async Task Mutated_pdus_only_ever_raise_the_documented_exception()
@@ -30,15 +31,15 @@ public class PduFuzzTests(ITestOutputHelper output)
             // Warm-up: one-time costs (JIT, the data dictionary's tables) are not the decoder's per-input cost.
             await DecodeEverythingAsync(seed);
         }
-        var random = new Random(Seed);
-        var iterations = Iterations;
+        var random = new Random(FuzzSettings.Seed);
+        var iterations = FuzzSettings.Iterations;
         int decoded = 0, rejected = 0;
         long worstTicks = 0, worstAllocation = 0;
         var worstAllocationInput = -1;
         var total = Stopwatch.StartNew();
         for (var i = 0; i < iterations; i++)
         {
-            var input = Mutate(seeds[i % seeds.Count], random);
+            var input = Mutations.Mutate(seeds[i % seeds.Count], random, maxRounds: 3);
             var sw = Stopwatch.StartNew();
             var before = GC.GetAllocatedBytesForCurrentThread();
             try
@@ -67,7 +68,7 @@ public class PduFuzzTests(ITestOutputHelper output)
             }
         }
         var slowestMs = worstTicks * 1000.0 / Stopwatch.Frequency;
-        output.WriteLine($"{iterations} inputs (seed {Seed}): {decoded} decoded, {rejected} rejected with DicomFormatException; " +
+        output.WriteLine($"{iterations} inputs (seed {FuzzSettings.Seed}): {decoded} decoded, {rejected} rejected with DicomFormatException; " +
                          $"total {total.ElapsedMilliseconds} ms, slowest {slowestMs:F2} ms, most allocated {worstAllocation / 1024} KiB (input {worstAllocationInput})");
         rejected.Should().BeGreaterThan(iterations / 10, "a fuzzer that rarely breaks the input is not testing anything");
         decoded.Should().BeGreaterThan(0, "some mutations keep the input valid and must still decode");
@@ -141,63 +142,25 @@ public class PduFuzzTests(ITestOutputHelper output)
         return seeds;
     }
 
-    private static byte[] Mutate(byte[] seed, Random random)
+    private static byte[] CorruptPduLength(byte[] data, Random random)
     {
-        var data = (byte[])seed.Clone();
-        var rounds = 1 + random.Next(3);
-        for (var r = 0; r < rounds && data.Length > 0; r++)
+        if (data.Length >= 6)
         {
-            switch (random.Next(9))
-            {
-                case 0: // bit flip
-                    var bit = random.Next(data.Length * 8);
-                    data[bit / 8] ^= (byte)(1 << (bit % 8));
-                    break;
-                case 1: // byte replacement
-                    data[random.Next(data.Length)] = (byte)random.Next(256);
-                    break;
-                case 2: // the PDU length field
-                    if (data.Length >= 6)
-                    {
-                        BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(2), Interesting(random, data.Length));
-                    }
-                    break;
-                case 3: // a 16-bit item length anywhere
-                    var at16 = random.Next(Math.Max(1, data.Length - 1));
-                    if (at16 + 2 <= data.Length)
-                    {
-                        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(at16), (ushort)Interesting(random, data.Length));
-                    }
-                    break;
-                case 4: // a 32-bit PDV item length anywhere
-                    var at32 = random.Next(Math.Max(1, data.Length - 3));
-                    if (at32 + 4 <= data.Length)
-                    {
-                        BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(at32), Interesting(random, data.Length));
-                    }
-                    break;
-                case 5: // truncation
-                    data = data[..random.Next(data.Length)];
-                    break;
-                case 6: // splice: duplicate a chunk
-                    var from = random.Next(data.Length);
-                    var count = random.Next(1, Math.Min(64, data.Length - from) + 1);
-                    var to = random.Next(data.Length);
-                    data = [.. data[..to], .. data.AsSpan(from, count), .. data[to..]];
-                    break;
-                case 7: // garbage tail
-                    var tail = new byte[random.Next(1, 32)];
-                    random.NextBytes(tail);
-                    data = [.. data, .. tail];
-                    break;
-                default: // the PDU type
-                    data[0] = (byte)random.Next(10);
-                    break;
-            }
+            BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(2), Mutations.InterestingLength(random, data.Length));
         }
         return data;
     }
 
-    private static uint Interesting(Random random, int inputLength) =>
-        random.Next(4) == 0 ? (uint)random.Next(inputLength + 8) : InterestingLengths[random.Next(InterestingLengths.Length)];
+    private static byte[] CorruptPduType(byte[] data, Random random)
+    {
+        data[0] = (byte)random.Next(10);
+        return data;
+    }
+
+    private static byte[] AppendGarbage(byte[] data, Random random)
+    {
+        var tail = new byte[random.Next(1, 32)];
+        random.NextBytes(tail);
+        return [.. data, .. tail];
+    }
 }

@@ -17,6 +17,7 @@ internal sealed class ScpConnection
 
     /// <summary>Largest P-DATA-TF read (only to be refused as unexpected) before an association exists.</summary>
     private const uint PreAssociationMaxPDataLength = 1024;
+    private const int ReadBufferSize = 32 * 1024;
 
     /// <summary>What we read and discard while waiting for the peer to close; a peer still sending is not waited for.</summary>
     private const int MaxDrainBytes = 1 << 20;
@@ -56,7 +57,9 @@ internal sealed class ScpConnection
             await using var stream = new NetworkStream(_socket, ownsSocket: true);
             // Until associated, only an A-ASSOCIATE-RQ is legal: a large P-DATA-TF header is refused from the header, so
             // hundreds of pending sockets cannot each make us allocate a full PDU buffer.
-            _reader = new PduReader(stream, new PduLimits(PreAssociationMaxPDataLength));
+            // Reads go through a buffer so a PDU header and the PDUs a sender writes back to back cost one receive
+            // call, not one each (measured with bench-store); writes go straight to the socket.
+            _reader = new PduReader(new BufferedStream(stream, ReadBufferSize), new PduLimits(PreAssociationMaxPDataLength));
             _writer = new PduWriter(stream);
             NetworkLog.ConnectionAccepted(_logger, _id, _remote);
 
