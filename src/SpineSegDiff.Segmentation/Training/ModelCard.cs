@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace SpineSegDiff.Segmentation.Training;
+
+/// <summary>
+/// The JSON file that sits beside every checkpoint (same name, ".card.json"): what the model is, what it was trained
+/// on and how well it did, so a site can tell which weights its results came from.
+/// </summary>
+public sealed record ModelCard
+{
+    public const string FileSuffix = ".card.json";
+    public const string SyntheticDataNotice =
+        "Trained only on synthetic MR images rendered from real SPIDER label maps. Not for clinical use.";
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public required string Name { get; init; }
+
+    public required string Architecture { get; init; }
+
+    public required string Version { get; init; }
+
+    public required JsonObject Configuration { get; init; }
+
+    public required long ParameterCount { get; init; }
+
+    public required TrainingDataDescription TrainingData { get; init; }
+
+    public required int Seed { get; init; }
+
+    public required int Steps { get; init; }
+
+    public required int BatchSize { get; init; }
+
+    public required string Optimizer { get; init; }
+
+    public double? TrainingSeconds { get; init; }
+
+    public IReadOnlyDictionary<string, double>? ValidationDice { get; init; }
+
+    public required DateTimeOffset Date { get; init; }
+
+    public string Notice { get; init; } = SyntheticDataNotice;
+
+    public static string PathFor(string checkpointPath) => Path.ChangeExtension(checkpointPath, null) + FileSuffix;
+
+    public void Save(string checkpointPath)
+    {
+        var path = PathFor(checkpointPath);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(this, JsonOptions) + "\n");
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static ModelCard Load(string checkpointPath)
+    {
+        var path = PathFor(checkpointPath);
+        return JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(path), JsonOptions)
+            ?? throw new InvalidDataException($"{path} holds no model card.");
+    }
+}
+
+/// <summary>Which real anatomy the synthetic training images came from, and how they were split.</summary>
+public sealed record TrainingDataDescription
+{
+    public required string Description { get; init; }
+
+    /// <summary>SHA-256 over the label-map files used, in name order, so a card can be matched to its data.</summary>
+    public required string DataHash { get; init; }
+
+    public required IReadOnlyList<string> TrainingPatients { get; init; }
+
+    public required IReadOnlyList<string> ValidationPatients { get; init; }
+}
