@@ -5,8 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # dcmtk and dicom3tools: real DICOM peers and validators; python3-pydicom: an independent writer of test inputs;
-# orthanc: the PACS the tests talk to.
-packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb)
+# orthanc: the PACS the tests talk to; libtorch-dev, cmake, g++: the native segmentation engine (native/).
+packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb libtorch-dev cmake g++)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -9,6 +9,7 @@ internal static partial class GlibcMalloc
     private const int TrimThreshold = -1;
     private const int TopPad = -2;
     private const int MmapThreshold = -3;
+    private const int MmapMax = -4;
     private const int ArenaMax = -8;
 
     /// <summary>
@@ -25,8 +26,10 @@ internal static partial class GlibcMalloc
 
         try
         {
-            // 32 MiB is glibc's ceiling for the mmap threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX).
+            // Activations at batch 15 exceed 32 MiB, glibc's ceiling for the mmap threshold on 64-bit, so mmap is
+            // switched off altogether: every block comes from the heap and is reused there.
             var ok = Mallopt(MmapThreshold, 32 * 1024 * 1024) == 1;
+            ok &= Mallopt(MmapMax, 0) == 1;
             ok &= Mallopt(TrimThreshold, 1024 * 1024 * 1024) == 1;
             ok &= Mallopt(TopPad, 64 * 1024 * 1024) == 1;
             // Few arenas: libtorch's worker threads otherwise each grow an arena of their own that is never reused.
