@@ -51,4 +51,15 @@ public static class LabelDecoding
             }
         }
     }
+
+    /// <summary><see cref="ToOneHot"/> for each of <paramref name="batch"/> label maps (B×H×W into B×3×H×W).</summary>
+    public static void ToOneHotBatch(ReadOnlySpan<byte> labels, int batch, Span<float> target, float inside = 1f, float outside = 0f)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        var pixels = labels.Length / batch;
+        for (var b = 0; b < batch; b++)
+        {
+            ToOneHot(labels.Slice(b * pixels, pixels), target.Slice(b * DiceScore.ClassCount * pixels, DiceScore.ClassCount * pixels), inside, outside);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using SpineSegDiff.Imaging.Spider;
 
 namespace SpineSegDiff.Segmentation.Training;
 
@@ -67,15 +68,10 @@ public sealed record ModelCard
     }
 }
 
-/// <summary>Which real anatomy the synthetic training images came from, and how they were split.</summary>
+/// <summary>Which real anatomy the synthetic training images came from, and the patient-level split (with the data hash).</summary>
 public sealed record TrainingDataDescription
 {
     public required string Description { get; init; }
 
-    /// <summary>SHA-256 over the label-map files used, in name order, so a card can be matched to its data.</summary>
-    public required string DataHash { get; init; }
-
-    public required IReadOnlyList<string> TrainingPatients { get; init; }
-
-    public required IReadOnlyList<string> ValidationPatients { get; init; }
+    public required DatasetSplitRecord Split { get; init; }
 }

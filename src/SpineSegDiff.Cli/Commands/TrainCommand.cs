@@ -1,0 +1,98 @@
+using System.CommandLine;
+using SpineSegDiff.Cli.Hosting;
+using SpineSegDiff.Imaging.Spider;
+using SpineSegDiff.Imaging.Synthesis;
+using SpineSegDiff.Segmentation.Native;
+using SpineSegDiff.Segmentation.Training;
+
+namespace SpineSegDiff.Cli.Commands;
+
+/// <summary>
+/// <c>spineseg train preseg|diffusion --out DIR</c>: trains a network on synthetic slices rendered from the SPIDER
+/// label maps, with validation Dice on held-out patients, resumable checkpoints and a model card at the end.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("network") { Description = "preseg (the presegmentation U-Net) or diffusion (SpineSegDiff)." };
+        target.AcceptOnlyFromAmong("preseg", "diffusion");
+        var output = new Option<string>("--out") { Description = "Folder for checkpoints, the final model and its card.", Required = true };
+        var steps = new Option<int>("--steps") { Description = "Total optimiser steps.", DefaultValueFactory = _ => 2000 };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint." };
+        var batch = new Option<int>("--batch") { Description = "Slices per step.", DefaultValueFactory = _ => 4 };
+        var learningRate = new Option<double?>("--lr") { Description = "Peak AdamW learning rate (default: 1e-3 preseg, 1e-4 diffusion)." };
+        var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps before the cosine decay.", DefaultValueFactory = _ => 100 };
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, data and noise.", DefaultValueFactory = _ => 1 };
+        var validateEvery = new Option<int>("--validate-every") { Description = "Validation Dice every N steps.", DefaultValueFactory = _ => 250 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps.", DefaultValueFactory = _ => 100 };
+        var preseg = new Option<string?>("--preseg") { Description = "Diffusion only: the presegmentation model (default: models/presegmentation.model)." };
+        var maxTimestep = new Option<int>("--t-pre") { Description = "Diffusion only: timesteps are drawn from [0, T_pre).", DefaultValueFactory = _ => 30 };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)." };
+        var data = new Option<string?>("--data") { Description = $"SPIDER data folder (default: data/spider, or ${SpiderCatalog.EnvironmentVariable})." };
+        var command = new Command("train", "Train the presegmentation or the SpineSegDiff network on synthetic images from real SPIDER anatomy.")
+        {
+            target, output, steps, resume, batch, learningRate, warmup, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var trainingTarget = parse.GetValue(target) == "preseg" ? TrainingTarget.Presegmentation : TrainingTarget.Diffusion;
+            var options = new TrainingOptions
+            {
+                Target = trainingTarget,
+                OutputDirectory = parse.GetValue(output)!,
+                Steps = parse.GetValue(steps),
+                Resume = parse.GetValue(resume),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(learningRate),
+                WarmupSteps = parse.GetValue(warmup),
+                Seed = parse.GetValue(seed),
+                ValidateEvery = parse.GetValue(validateEvery),
+                CheckpointEvery = parse.GetValue(checkpointEvery),
+                PresegmentationModel = parse.GetValue(preseg),
+                MaxTimestep = parse.GetValue(maxTimestep),
+            };
+            return await RunAsync(options, parse.GetValue(threads), parse.GetValue(data), ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(TrainingOptions options, int? threads, string? dataDirectory, CancellationToken cancellationToken)
+    {
+        SpiderCatalog catalog;
+        try
+        {
+            catalog = SpiderCatalog.Open(dataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException)
+        {
+            return await ConsoleReport.ConfigurationErrorsAsync([$"SPIDER data: {ex.Message}"]).ConfigureAwait(false);
+        }
+        if (options.Target == TrainingTarget.Diffusion && options.PresegmentationModel is null)
+        {
+            // The repository's shipped model: data/spider and models/ are siblings under the repository root.
+            options = options with { PresegmentationModel = Path.GetFullPath(Path.Combine(catalog.Root, "..", "..", "models", "presegmentation.model")) };
+        }
+        var errors = options.Validate().ToList();
+        if (threads is < 1)
+        {
+            errors.Add($"--threads must be at least 1 (got {threads}).");
+        }
+        if (errors.Count > 0)
+        {
+            return await ConsoleReport.ConfigurationErrorsAsync(errors).ConfigureAwait(false);
+        }
+        var runtime = new TorchRuntime(new TorchRuntimeOptions { Threads = threads });
+        var run = new TrainingRun(options, new TrainingSliceGenerator(catalog), runtime, Console.Out, interactive: !Console.IsOutputRedirected);
+        try
+        {
+            var result = await run.RunAsync(cancellationToken).ConfigureAwait(false);
+            return result.Finished ? ExitCodes.Success : ExitCodes.OperationFailed;
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync("Training failed: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.OperationFailed;
+        }
+    }
+}

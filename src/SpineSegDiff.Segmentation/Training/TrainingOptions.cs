@@ -1,0 +1,106 @@
+namespace SpineSegDiff.Segmentation.Training;
+
+/// <summary>Which network a training run trains.</summary>
+public enum TrainingTarget
+{
+    /// <summary>The nnU-Net-style presegmentation U-Net (soft Dice + BCE).</summary>
+    Presegmentation,
+
+    /// <summary>SpineSegDiff (image encoder + denoiser) on noised presegmentations (MSE + Dice + BCE).</summary>
+    Diffusion,
+}
+
+/// <summary>Settings of one training run; <see cref="Validate"/> lists every problem at once.</summary>
+public sealed record TrainingOptions
+{
+    public required TrainingTarget Target { get; init; }
+
+    /// <summary>Where checkpoints, the training state, the final model and its card go.</summary>
+    public required string OutputDirectory { get; init; }
+
+    public int Steps { get; init; } = 2000;
+
+    /// <summary>Batch 4 as in the paper (appendix A.2).</summary>
+    public int BatchSize { get; init; } = 4;
+
+    /// <summary>Peak AdamW rate; null takes the target's default (see <see cref="DefaultLearningRate"/>).</summary>
+    public double? LearningRate { get; init; }
+
+    public double WeightDecay { get; init; } = 1e-3;
+
+    public int WarmupSteps { get; init; } = 100;
+
+    public int ValidateEvery { get; init; } = 250;
+
+    public int CheckpointEvery { get; init; } = 100;
+
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Continue from the checkpoint and state in <see cref="OutputDirectory"/>.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Validation slices per validation case and contrast (T1-like and T2-like).</summary>
+    public int ValidationSamplesPerContrast { get; init; } = 2;
+
+    /// <summary>Diffusion only: the presegmentation model whose outputs are noised (the paper's strategy).</summary>
+    public string? PresegmentationModel { get; init; }
+
+    /// <summary>Diffusion only: training timesteps are drawn from [0, T_pre); the paper's Table 2 finds 30 enough.</summary>
+    public int MaxTimestep { get; init; } = 30;
+
+    /// <summary>Diffusion only: T of the cosine schedule.</summary>
+    public int DiffusionSteps { get; init; } = 1000;
+
+    /// <summary>
+    /// The paper trains with AdamW at 1e-4 (500 epochs on real data). The presegmentation net trains from scratch on a
+    /// CPU budget of a few thousand steps, where 1e-3 converges several times faster; the diffusion net keeps 1e-4.
+    /// </summary>
+    public static double DefaultLearningRate(TrainingTarget target) => target == TrainingTarget.Presegmentation ? 1e-3 : 1e-4;
+
+    public double PeakLearningRate => LearningRate ?? DefaultLearningRate(Target);
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(OutputDirectory))
+        {
+            errors.Add("An output directory is required.");
+        }
+        if (Steps < 1)
+        {
+            errors.Add($"Steps must be at least 1 (got {Steps}).");
+        }
+        if (BatchSize is < 1 or > 64)
+        {
+            errors.Add($"Batch size must be 1-64 (got {BatchSize}).");
+        }
+        if (PeakLearningRate is not (> 0 and < 1))
+        {
+            errors.Add($"Learning rate must be in (0, 1) (got {PeakLearningRate}).");
+        }
+        if (WeightDecay is < 0 or >= 1)
+        {
+            errors.Add($"Weight decay must be in [0, 1) (got {WeightDecay}).");
+        }
+        if (WarmupSteps < 0 || ValidateEvery < 1 || CheckpointEvery < 1 || ValidationSamplesPerContrast < 1)
+        {
+            errors.Add("Warm-up steps must be >= 0; validation interval, checkpoint interval and validation samples >= 1.");
+        }
+        if (Target == TrainingTarget.Diffusion)
+        {
+            if (string.IsNullOrWhiteSpace(PresegmentationModel))
+            {
+                errors.Add("Diffusion training needs a presegmentation model (--preseg).");
+            }
+            else if (!File.Exists(PresegmentationModel))
+            {
+                errors.Add($"Presegmentation model not found: {PresegmentationModel}");
+            }
+            if (DiffusionSteps < 2 || MaxTimestep < 1 || MaxTimestep > DiffusionSteps)
+            {
+                errors.Add($"Need 1 <= T_pre <= T and T >= 2 (got T_pre {MaxTimestep}, T {DiffusionSteps}).");
+            }
+        }
+        return errors;
+    }
+}

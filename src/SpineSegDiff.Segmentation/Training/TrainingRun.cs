@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Globalization;
+using SpineSegDiff.Imaging.Spider;
+using SpineSegDiff.Imaging.Synthesis;
+using SpineSegDiff.Segmentation.Native;
+using SpineSegDiff.Segmentation.Networks;
+
+namespace SpineSegDiff.Segmentation.Training;
+
+/// <summary>What a finished (or interrupted) run leaves behind.</summary>
+public sealed record TrainingResult(int CompletedSteps, bool Finished, string CheckpointPath, string? ModelPath, IReadOnlyDictionary<string, double>? ValidationDice, double TrainingSeconds);
+
+/// <summary>
+/// The training loop shared by both networks: batches rendered ahead on another thread, warm-up + cosine learning
+/// rate, progress with loss and ETA, validation Dice on held-out patients, checkpoints with optimizer state and a
+/// state file for exact resumption, and at the end the model file with its card. Interrupting (Ctrl+C) saves a
+/// checkpoint first, so no completed step is lost.
+/// </summary>
+public sealed class TrainingRun
+{
+    private readonly TrainingOptions _options;
+    private readonly TrainingSliceGenerator _generator;
+    private readonly TorchRuntime _runtime;
+    private readonly TextWriter _output;
+    private readonly bool _interactive;
+
+    public TrainingRun(TrainingOptions options, TrainingSliceGenerator generator, TorchRuntime runtime, TextWriter output, bool interactive)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        }
+        _options = options;
+        _generator = generator ?? throw new ArgumentNullException(nameof(generator));
+        _runtime = runtime ?? throw new ArgumentNullException(nameof(runtime));
+        _output = output ?? throw new ArgumentNullException(nameof(output));
+        _interactive = interactive;
+    }
+
+    public static string NameOf(TrainingTarget target) => target == TrainingTarget.Presegmentation ? "presegmentation" : "spinesegdiff";
+
+    public static string CheckpointPath(string directory, TrainingTarget target) => Path.Combine(directory, NameOf(target) + ".checkpoint");
+
+    public static string StatePath(string directory, TrainingTarget target) => Path.Combine(directory, NameOf(target) + ".state.json");
+
+    public static string ModelPath(string directory, TrainingTarget target) => Path.Combine(directory, NameOf(target) + ".model");
+
+    public async Task<TrainingResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var o = _options;
+        var directory = Path.GetFullPath(o.OutputDirectory);
+        Directory.CreateDirectory(directory);
+        var checkpoint = CheckpointPath(directory, o.Target);
+        var statePath = StatePath(directory, o.Target);
+
+        var (firstStep, seed, batchSize, previousSeconds) = (0, o.Seed, o.BatchSize, 0.0);
+        if (o.Resume)
+        {
+            if (!File.Exists(checkpoint) || !File.Exists(statePath))
+            {
+                throw new InvalidOperationException($"Nothing to resume in {directory}: {Path.GetFileName(checkpoint)} and {Path.GetFileName(statePath)} are needed.");
+            }
+            var state = TrainingState.Load(statePath);
+            (firstStep, seed, batchSize, previousSeconds) = (state.CompletedSteps, state.Seed, state.BatchSize, state.TrainingSeconds);
+            if (state.Target != o.Target)
+            {
+                throw new InvalidOperationException($"{statePath} belongs to a {state.Target} run, not {o.Target}.");
+            }
+        }
+        else if (File.Exists(checkpoint))
+        {
+            throw new InvalidOperationException($"{directory} already holds a {NameOf(o.Target)} run; pass --resume to continue it or choose another --out.");
+        }
+
+        _runtime.ManualSeed((ulong)seed);
+        using var objective = CreateObjective(o, checkpoint, resume: o.Resume);
+        var trainingCases = _generator.Catalog.TrainingCases.ToArray();
+        if (trainingCases.Length == 0)
+        {
+            throw new InvalidOperationException("The dataset split has no training cases.");
+        }
+        _output.WriteLine($"Training {objective.Architecture}: {objective.Network.ParameterCount:N0} parameters, {_runtime.Threads} threads, " +
+                          $"batch {batchSize}, steps {firstStep}..{o.Steps}, peak lr {o.PeakLearningRate:G3}, seed {seed}.");
+        _output.WriteLine($"Data: {trainingCases.Length} training cases ({_generator.Catalog.Split.TrainingPatients.Count} patients), " +
+                          $"validation on {_generator.Catalog.Split.ValidationPatients.Count} other patients.");
+        _generator.Preload(_generator.Catalog.Cases);
+        var validation = new ValidationSet(_generator, o.ValidationSamplesPerContrast);
+
+        var schedule = new LearningRateSchedule(o.PeakLearningRate, o.WarmupSteps, o.Steps);
+        var progress = new TrainingProgress(_output, _interactive, firstStep, o.Steps);
+        var clock = Stopwatch.StartNew();
+        IReadOnlyDictionary<string, double>? lastDice = null;
+        double? lastLoss = null;
+        var step = firstStep;
+
+        void Render(long sampleSeed, Span<float> image, Span<byte> labels) =>
+            _generator.Generate(trainingCases[(int)(sampleSeed % trainingCases.Length)], (int)(sampleSeed >> 31), image, labels);
+
+        void SaveCheckpoint()
+        {
+            objective.Network.Save(checkpoint, includeOptimizerState: true);
+            new TrainingState
+            {
+                Target = o.Target,
+                CompletedSteps = step,
+                TotalSteps = o.Steps,
+                Seed = seed,
+                BatchSize = batchSize,
+                PeakLearningRate = o.PeakLearningRate,
+                TrainingSeconds = previousSeconds + clock.Elapsed.TotalSeconds,
+                LastLoss = lastLoss,
+                LastValidationDice = lastDice,
+            }.Save(statePath);
+        }
+
+        await using (var producer = new TrainingBatchProducer(Render, seed, firstStep, o.Steps, batchSize, ValidationSet.Size, ValidationSet.Size))
+        {
+            try
+            {
+                while (step < o.Steps)
+                {
+                    var batch = await producer.NextAsync(cancellationToken).ConfigureAwait(false);
+                    objective.Network.LearningRate = schedule.RateAt(step);
+                    var loss = objective.Step(batch, TrainingBatchProducer.SampleSeed(seed, step, -1));
+                    producer.Return(batch);
+                    if (!double.IsFinite(loss.Total))
+                    {
+                        throw new InvalidOperationException($"The loss diverged at step {step + 1} ({loss.Total}); the last checkpoint is kept. Lower the learning rate.");
+                    }
+                    lastLoss = loss.Total;
+                    step++;
+                    progress.Step(step, loss.Total);
+                    if (step % o.ValidateEvery == 0 || step == o.Steps)
+                    {
+                        var (dice, detail) = objective.Validate(validation);
+                        lastDice = ValidationSet.Named(dice);
+                        progress.Message(string.Create(CultureInfo.InvariantCulture,
+                            $"step {step}: validation Dice canal {dice[0]:F3}  vertebra {dice[1]:F3}  disc {dice[2]:F3}  (mean {dice.Average():F3}; {validation.Samples.Count} slices){detail}"));
+                    }
+                    if (step % o.CheckpointEvery == 0 || step == o.Steps)
+                    {
+                        SaveCheckpoint();
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                SaveCheckpoint();
+                progress.Message($"Interrupted after step {step}; checkpoint saved. Continue with --resume.");
+                return new TrainingResult(step, false, checkpoint, null, lastDice, previousSeconds + clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        var seconds = previousSeconds + clock.Elapsed.TotalSeconds;
+        var modelPath = ModelPath(directory, o.Target);
+        objective.Network.Save(modelPath, includeOptimizerState: false);
+        new ModelCard
+        {
+            Name = objective.Name,
+            Architecture = objective.Architecture,
+            Version = $"{DateTimeOffset.UtcNow:yyyyMMdd}-s{o.Steps}-seed{seed}",
+            Configuration = objective.Configuration,
+            ParameterCount = objective.Network.ParameterCount,
+            TrainingData = new TrainingDataDescription
+            {
+                Description = "Synthetic sagittal lumbar MR slices rendered from real SPIDER label maps (data/spider): T1-like, T2-like and random " +
+                              "tissue contrast, 0.3-1.2 mm in-plane resolution, random field of view, rotation, elastic deformation, bias field, " +
+                              "blur and Rician noise; preprocessed as at inference (98th percentile normalisation, 1 mm, 320x320).",
+                Split = _generator.Catalog.SplitRecord(),
+            },
+            Seed = seed,
+            Steps = o.Steps,
+            BatchSize = batchSize,
+            Optimizer = string.Create(CultureInfo.InvariantCulture, $"AdamW, peak lr {o.PeakLearningRate:G3}, weight decay {o.WeightDecay:G3}, {o.WarmupSteps} warm-up steps then cosine decay"),
+            TrainingSeconds = Math.Round(seconds, 1),
+            ValidationDice = lastDice,
+            Date = DateTimeOffset.UtcNow,
+        }.Save(modelPath);
+        _output.WriteLine($"Model written to {modelPath} (card: {ModelCard.PathFor(modelPath)}), {seconds / 60:F1} min of training.");
+        return new TrainingResult(step, true, checkpoint, modelPath, lastDice, seconds);
+    }
+
+    private ITrainingObjective CreateObjective(TrainingOptions o, string checkpoint, bool resume)
+    {
+        var optimizer = new OptimizerSettings(o.PeakLearningRate, o.WeightDecay);
+        if (o.Target == TrainingTarget.Presegmentation)
+        {
+            var network = resume ? PresegmentationNetwork.Load(checkpoint, restoreOptimizer: true) : PresegmentationNetwork.Create();
+            if (!resume)
+            {
+                network.CreateOptimizer(optimizer);
+            }
+            return new PresegmentationObjective(network);
+        }
+
+        var presegmentation = PresegmentationNetwork.Load(o.PresegmentationModel!);
+        try
+        {
+            var diffusion = resume ? SpineSegDiffNetwork.Load(checkpoint, restoreOptimizer: true) : SpineSegDiffNetwork.Create();
+            if (!resume)
+            {
+                diffusion.CreateOptimizer(optimizer);
+            }
+            return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps);
+        }
+        catch
+        {
+            presegmentation.Dispose();
+            throw;
+        }
+    }
+}
