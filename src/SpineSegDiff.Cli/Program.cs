@@ -15,6 +15,7 @@ public static class Program
             SendCommand.Create(),
             BenchStoreCommand.Create(),
             BenchModelCommand.Create(),
+            TrainCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }
