@@ -104,6 +104,22 @@ public sealed record AxisPermutation
             new Direction3(dirs[0], dirs[1], dirs[2]));
     }
 
+    /// <summary>
+    /// Linear offsets into the source voxel array: output voxel (i,j,k) is source element
+    /// <c>Start + i*Step0 + j*Step1 + k*Step2</c>. Lets callers read single output slices without reorienting everything.
+    /// </summary>
+    public (long Start, long Step0, long Step1, long Step2) SourceOffsets(VolumeGeometry source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Span<long> strides = [1, source.Size0, (long)source.Size0 * source.Size1];
+        var (si, sj, sk) = ToSourceIndex(source, 0, 0, 0);
+        return (
+            si + strides[1] * sj + strides[2] * sk,
+            strides[_source[0]] * (_flip[0] ? -1 : 1),
+            strides[_source[1]] * (_flip[1] ? -1 : 1),
+            strides[_source[2]] * (_flip[2] ? -1 : 1));
+    }
+
     public Volume<T> Apply<T>(Volume<T> source) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -113,12 +129,7 @@ public sealed record AxisPermutation
         {
             return new Volume<T>(geometry, (T[])source.Voxels.Clone());
         }
-        Span<long> strides = [1, sg.Size0, (long)sg.Size0 * sg.Size1];
-        var (si, sj, sk) = ToSourceIndex(sg, 0, 0, 0);
-        var start = si + strides[1] * sj + strides[2] * sk;
-        var step0 = strides[_source[0]] * (_flip[0] ? -1 : 1);
-        var step1 = strides[_source[1]] * (_flip[1] ? -1 : 1);
-        var step2 = strides[_source[2]] * (_flip[2] ? -1 : 1);
+        var (start, step0, step1, step2) = SourceOffsets(sg);
         var src = source.Voxels;
         var dst = new T[src.Length];
         var n = 0;

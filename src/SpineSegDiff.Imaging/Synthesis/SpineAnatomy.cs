@@ -1,5 +1,6 @@
 using SpineSegDiff.Imaging.Geometry;
 using SpineSegDiff.Imaging.MetaImage;
+using SpineSegDiff.Imaging.Preprocessing;
 using SpineSegDiff.Imaging.Spider;
 
 namespace SpineSegDiff.Imaging.Synthesis;
@@ -111,9 +112,9 @@ public sealed class SpineAnatomy
         ArgumentNullException.ThrowIfNull(spiderCase);
         var mask = MetaImageReader.Read<short>(spiderCase.MaskPath);
         var tissue = ToTissueCodes(mask, out var discCount);
-        var ras = Reorientation.ToRas(tissue);
-        var g = ras.Geometry;
-        var centre = CanalCentreSlice(ras);
+        var permutation = Reorientation.ToRasPermutation(tissue.Geometry);
+        var g = permutation.Apply(tissue.Geometry);
+        var centre = CanalCentreSlice(tissue, permutation);
         int first = 0, last = g.Size0 - 1;
         if (slabHalfWidthMm is { } half)
         {
@@ -125,14 +126,11 @@ public sealed class SpineAnatomy
         var canonical = new byte[count][];
         var anterior = new float[count][];
         var posterior = new float[count][];
-        for (var s = 0; s < count; s++)
-        {
-            canonical[s] = CanonicalSliceOf(ras, first + s);
-            (anterior[s], posterior[s]) = Outlines(canonical[s], g.Size2, g.Size1, g.Spacing.Z);
-        }
         var centres = new (double, double)[count];
         for (var s = 0; s < count; s++)
         {
+            canonical[s] = SagittalSlicer.Extract(tissue.Voxels, SagittalSlicer.Map(tissue.Geometry, permutation, first + s));
+            (anterior[s], posterior[s]) = Outlines(canonical[s], g.Size2, g.Size1, g.Spacing.Z);
             centres[s] = Centroid(canonical[s], g.Size2, g.Size1);
         }
         var grades = new int[discCount + 1];
@@ -141,26 +139,6 @@ public sealed class SpineAnatomy
             grades[d] = catalog?.PfirrmannGrade(spiderCase.Patient, d) ?? DefaultPfirrmann;
         }
         return new SpineAnatomy(spiderCase, g, first, canonical, anterior, posterior, centre, grades, centres);
-    }
-
-    /// <summary>
-    /// Canonical slice of a RAS+ volume: row r = superior-to-inferior (axis 2 reversed), column c =
-    /// anterior-to-posterior (axis 1 reversed).
-    /// </summary>
-    internal static byte[] CanonicalSliceOf(Volume<byte> ras, int index)
-    {
-        var g = ras.Geometry;
-        int rows = g.Size2, cols = g.Size1;
-        var output = new byte[rows * cols];
-        for (var r = 0; r < rows; r++)
-        {
-            var k = rows - 1 - r;
-            for (var c = 0; c < cols; c++)
-            {
-                output[r * cols + c] = ras.Voxels[ras.Index(index, cols - 1 - c, k)];
-            }
-        }
-        return output;
     }
 
     private int SliceOffset(int rasIndex)
@@ -177,68 +155,110 @@ public sealed class SpineAnatomy
     private static Volume<byte> ToTissueCodes(Volume<short> mask, out int discCount)
     {
         var g = mask.Geometry;
-        var sums = new Dictionary<short, (double Z, long N)>();
         var voxels = mask.Voxels;
+        const int Labels = 300;
+        var sumI = new double[Labels];
+        var sumJ = new double[Labels];
+        var sumK = new double[Labels];
+        var counts = new long[Labels];
+        var n = 0;
         for (var k = 0; k < g.Size2; k++)
         {
             for (var j = 0; j < g.Size1; j++)
             {
-                var row = (k * g.Size1 + j) * g.Size0;
-                for (var i = 0; i < g.Size0; i++)
+                for (var i = 0; i < g.Size0; i++, n++)
                 {
-                    var v = voxels[row + i];
+                    var v = voxels[n];
+                    if (v is < 0 or >= Labels)
+                    {
+                        SpiderLabels.ToClass(v); // throws with the offending value
+                    }
                     if (SpiderLabels.IsDisc(v))
                     {
-                        var z = g.IndexToPatient(i, j, k).Z;
-                        var s = sums.GetValueOrDefault(v);
-                        sums[v] = (s.Z + z, s.N + 1);
+                        sumI[v] += i;
+                        sumJ[v] += j;
+                        sumK[v] += k;
+                        counts[v]++;
                     }
                 }
             }
         }
-        var rank = new Dictionary<short, byte>();
-        var ordered = sums.OrderBy(kv => kv.Value.Z / kv.Value.N).Select(kv => kv.Key).ToList();
-        if (ordered.Count > 255 - DiscBase)
+        // Position is linear in the index, so the patient z of the mean index is the mean patient z.
+        var discs = new List<(short Label, double Z)>();
+        for (short v = SpiderLabels.FirstDisc; v < Labels; v++)
         {
-            throw new InvalidDataException($"{ordered.Count} discs in one mask.");
+            if (counts[v] > 0)
+            {
+                discs.Add((v, g.IndexToPatient(sumI[v] / counts[v], sumJ[v] / counts[v], sumK[v] / counts[v]).Z));
+            }
         }
-        for (var n = 0; n < ordered.Count; n++)
+        discs.Sort((a, b) => a.Z.CompareTo(b.Z));
+        if (discs.Count > 255 - DiscBase)
         {
-            rank[ordered[n]] = (byte)(DiscBase + n + 1);
+            throw new InvalidDataException($"{discs.Count} discs in one mask.");
         }
-        discCount = ordered.Count;
+        var lookup = new byte[Labels];
+        for (short v = 0; v < Labels; v++)
+        {
+            lookup[v] = v is > SpiderLabels.SpinalCanal and < SpiderLabels.FirstDisc ? (byte)0 : SpiderLabels.ToClass(v);
+        }
+        for (var d = 0; d < discs.Count; d++)
+        {
+            lookup[discs[d].Label] = (byte)(DiscBase + d + 1);
+        }
+        discCount = discs.Count;
         var output = new byte[voxels.Length];
-        for (var n = 0; n < voxels.Length; n++)
+        for (var p = 0; p < voxels.Length; p++)
         {
-            var v = voxels[n];
-            output[n] = SpiderLabels.IsDisc(v) ? rank[v] : SpiderLabels.ToClass(v);
+            var v = voxels[p];
+            if (v is > SpiderLabels.SpinalCanal and < SpiderLabels.FirstDisc)
+            {
+                SpiderLabels.ToClass(v); // throws: not a SPIDER label
+            }
+            output[p] = lookup[v];
         }
         return new Volume<byte>(g, output);
     }
 
-    private static int CanalCentreSlice(Volume<byte> ras)
+    /// <summary>RAS axis-0 index nearest the canal's centroid (all labels when there is no canal; the middle when empty).</summary>
+    private static int CanalCentreSlice(Volume<byte> tissue, AxisPermutation toRas)
     {
-        var g = ras.Geometry;
-        double sum = 0, n = 0, sumAny = 0, nAny = 0;
-        var voxels = ras.Voxels;
-        for (var p = 0; p < voxels.Length; p++)
+        var g = tissue.Geometry;
+        var sagittal = toRas.SourceAxis(0);
+        var size = g.Size(sagittal);
+        var canal = new long[size];
+        var any = new long[size];
+        var voxels = tissue.Voxels;
+        var n = 0;
+        for (var k = 0; k < g.Size2; k++)
         {
-            var t = voxels[p];
-            if (t == 0)
+            for (var j = 0; j < g.Size1; j++)
             {
-                continue;
-            }
-            var i = p % g.Size0;
-            sumAny += i;
-            nAny++;
-            if (t == LabelClasses.SpinalCanal)
-            {
-                sum += i;
-                n++;
+                for (var i = 0; i < g.Size0; i++, n++)
+                {
+                    var t = voxels[n];
+                    if (t == 0)
+                    {
+                        continue;
+                    }
+                    var s = sagittal == 0 ? i : sagittal == 1 ? j : k;
+                    any[s]++;
+                    if (t == LabelClasses.SpinalCanal)
+                    {
+                        canal[s]++;
+                    }
+                }
             }
         }
-        var centre = n > 0 ? sum / n : nAny > 0 ? sumAny / nAny : (g.Size0 - 1) / 2.0;
-        return Math.Clamp((int)Math.Round(centre), 0, g.Size0 - 1);
+        var weights = canal.Any(c => c > 0) ? canal : any;
+        double sum = 0, total = 0;
+        for (var s = 0; s < size; s++)
+        {
+            sum += (double)s * weights[s];
+            total += weights[s];
+        }
+        var centre = total > 0 ? (int)Math.Round(sum / total) : (size - 1) / 2;
+        return toRas.Flipped(0) ? size - 1 - centre : centre;
     }
 
     private static (double Row, double Column) Centroid(byte[] slice, int rows, int cols)
