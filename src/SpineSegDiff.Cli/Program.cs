@@ -14,6 +14,7 @@ public static class Program
             EchoCommand.Create(),
             SendCommand.Create(),
             BenchStoreCommand.Create(),
+            PhantomCommand.Create(),
             BenchModelCommand.Create(),
             TrainCommand.Create(),
         };
