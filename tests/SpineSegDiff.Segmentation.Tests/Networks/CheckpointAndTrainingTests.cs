@@ -174,6 +174,19 @@ public sealed class CheckpointAndTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Default_networks_have_the_sizes_documented_in_docs_models()
+    {
+        using var preseg = PresegmentationNetwork.Create(device: ComputeDevice.Cpu);
+        using var diffusion = SpineSegDiffNetwork.Create(device: ComputeDevice.Cpu);
+
+        preseg.ParameterCount.Should().Be(1_942_323);
+        diffusion.ParameterCount.Should().Be(3_332_851);
+        (preseg.ForwardFlops(320, 320) / 1e9).Should().BeApproximately(9.42, 0.005);
+        (diffusion.ImageEncoderFlops(320, 320) / 1e9).Should().BeApproximately(3.33, 0.005);
+        (diffusion.ForwardFlops(320, 320) / 1e9).Should().BeApproximately(9.51, 0.005);
+    }
+
+    [Fact]
     public void Size_figures_are_reported()
     {
         using var preseg = PresegmentationNetwork.Create(TinyBatch.PresegConfig, ComputeDevice.Cpu);
