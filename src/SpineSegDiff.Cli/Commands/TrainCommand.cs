@@ -23,6 +23,9 @@ internal static class TrainCommand
         var batch = new Option<int>("--batch") { Description = "Slices per step.", DefaultValueFactory = _ => 4 };
         var learningRate = new Option<double?>("--lr") { Description = "Peak AdamW learning rate (default: 1e-3 preseg, 1e-4 diffusion)." };
         var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps before the cosine decay.", DefaultValueFactory = _ => 100 };
+        var crop = new Option<int>("--crop") { Description = "Side of the square training patch around the anatomy (320 = whole slices).", DefaultValueFactory = _ => 192 };
+        var widths = new Option<string?>("--widths") { Description = "Channel widths per level of a new network, e.g. 16,32,64,128,256 (default: the shipped configuration)." };
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop with a checkpoint after this step (continue later with --resume)." };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, data and noise.", DefaultValueFactory = _ => 1 };
         var validateEvery = new Option<int>("--validate-every") { Description = "Validation Dice every N steps.", DefaultValueFactory = _ => 250 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps.", DefaultValueFactory = _ => 100 };
@@ -32,7 +35,7 @@ internal static class TrainCommand
         var data = new Option<string?>("--data") { Description = $"SPIDER data folder (default: data/spider, or ${SpiderCatalog.EnvironmentVariable})." };
         var command = new Command("train", "Train the presegmentation or the SpineSegDiff network on synthetic images from real SPIDER anatomy.")
         {
-            target, output, steps, resume, batch, learningRate, warmup, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
+            target, output, steps, resume, batch, learningRate, warmup, crop, widths, stopAfter, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -46,6 +49,9 @@ internal static class TrainCommand
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(learningRate),
                 WarmupSteps = parse.GetValue(warmup),
+                CropSize = parse.GetValue(crop),
+                Widths = ParseWidths(parse.GetValue(widths)),
+                StopAfterStep = parse.GetValue(stopAfter),
                 Seed = parse.GetValue(seed),
                 ValidateEvery = parse.GetValue(validateEvery),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
@@ -55,6 +61,25 @@ internal static class TrainCommand
             return await RunAsync(options, parse.GetValue(threads), parse.GetValue(data), ct).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>Unparseable widths become an empty list, which validation reports with the other errors.</summary>
+    private static int[]? ParseWidths(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var values = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+            {
+                return [];
+            }
+        }
+        return values;
     }
 
     private static async Task<int> RunAsync(TrainingOptions options, int? threads, string? dataDirectory, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpineSegDiff.Segmentation.Diffusion;
 using SpineSegDiff.Segmentation.Networks;
@@ -39,7 +38,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
     {
         get
         {
-            var node = JsonSerializer.SerializeToNode(_network.Config)!.AsObject();
+            var node = ModelCard.DescribeConfiguration(_network.Config);
             node["diffusionSteps"] = _schedule.Steps;
             node["maxTrainingTimestep"] = _maxTimestep;
             node["noiseSchedule"] = "cosine";
@@ -56,7 +55,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
         {
             timesteps[i] = random.Next(_maxTimestep);
         }
-        var noisy = NoisedPresegmentation(batch.Images, batch.BatchSize, timesteps, random);
+        var noisy = NoisedPresegmentation(batch.Images, batch.BatchSize, batch.Height, batch.Width, timesteps, random);
         var clean = new float[noisy.Length];
         LabelDecoding.ToOneHotBatch(batch.Labels, batch.BatchSize, clean, inside: 1f, outside: -1f);
         return _network.TrainStep(batch.Images, noisy, timesteps, clean, batch.Height, batch.Width);
@@ -77,7 +76,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
         foreach (var (images, labels, count) in validation.Batches(InferenceBatch))
         {
             var timesteps = Enumerable.Repeat((long)(_maxTimestep - 1), count).ToArray();
-            var noisy = NoisedPresegmentation(images, count, timesteps, random);
+            var noisy = NoisedPresegmentation(images, count, size, size, timesteps, random);
             using var features = _network.EncodeImage(images, count, size, size);
             var clean = _network.Denoise(features, noisy, timesteps);
             for (var i = 0; i < clean.Length; i++)
@@ -101,10 +100,9 @@ internal sealed class DiffusionObjective : ITrainingObjective
     }
 
     /// <summary>x_t = sqrt(ᾱ_t)·(2p − 1) + sqrt(1 − ᾱ_t)·ε for the presegmentation probabilities p of each image.</summary>
-    private float[] NoisedPresegmentation(float[] images, int batch, long[] timesteps, Random random)
+    private float[] NoisedPresegmentation(float[] images, int batch, int height, int width, long[] timesteps, Random random)
     {
-        const int size = ValidationSet.Size;
-        var probabilities = _presegmentation.PredictProbabilities(images, batch, size, size);
+        var probabilities = _presegmentation.PredictProbabilities(images, batch, height, width);
         var perImage = probabilities.Length / batch;
         var noise = new float[perImage];
         var noisy = new float[probabilities.Length];

@@ -50,6 +50,10 @@ public sealed record ModelCard
 
     public string Notice { get; init; } = SyntheticDataNotice;
 
+    /// <summary>A network configuration as the card stores it (camelCase, like the rest of the card).</summary>
+    public static JsonObject DescribeConfiguration<T>(T configuration) =>
+        JsonSerializer.SerializeToNode(configuration, JsonOptions)!.AsObject();
+
     public static string PathFor(string checkpointPath) => Path.ChangeExtension(checkpointPath, null) + FileSuffix;
 
     public void Save(string checkpointPath)

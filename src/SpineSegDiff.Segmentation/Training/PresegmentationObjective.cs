@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpineSegDiff.Segmentation.Networks;
 
@@ -16,7 +15,7 @@ internal sealed class PresegmentationObjective(PresegmentationNetwork network) :
 
     public SegmentationNetwork Network => network;
 
-    public JsonObject Configuration => JsonSerializer.SerializeToNode(network.Config)!.AsObject();
+    public JsonObject Configuration => ModelCard.DescribeConfiguration(network.Config);
 
     public TrainingLoss Step(TrainingBatch batch, long stepSeed) =>
         network.TrainStep(batch.Images, batch.Labels, batch.BatchSize, batch.Height, batch.Width);

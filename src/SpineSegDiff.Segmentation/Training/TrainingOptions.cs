@@ -1,3 +1,5 @@
+using SpineSegDiff.Segmentation.Networks;
+
 namespace SpineSegDiff.Segmentation.Training;
 
 /// <summary>Which network a training run trains.</summary>
@@ -30,11 +32,23 @@ public sealed record TrainingOptions
 
     public int WarmupSteps { get; init; } = 100;
 
+    /// <summary>
+    /// Side of the square training patch cut around the anatomy (see <see cref="TrainingCrop"/>); 320 trains on whole
+    /// slices. A multiple of 16 so every U-Net level halves evenly. Validation always uses whole slices.
+    /// </summary>
+    public int CropSize { get; init; } = 192;
+
     public int ValidateEvery { get; init; } = 250;
 
     public int CheckpointEvery { get; init; } = 100;
 
     public int Seed { get; init; } = 1;
+
+    /// <summary>Stop (with a checkpoint, resumable) once this many steps are done: long CPU runs in several sittings.</summary>
+    public int? StopAfterStep { get; init; }
+
+    /// <summary>Channel widths per U-Net level for a new network; null keeps the shipped configuration.</summary>
+    public IReadOnlyList<int>? Widths { get; init; }
 
     /// <summary>Continue from the checkpoint and state in <see cref="OutputDirectory"/>.</summary>
     public bool Resume { get; init; }
@@ -81,6 +95,22 @@ public sealed record TrainingOptions
         if (WeightDecay is < 0 or >= 1)
         {
             errors.Add($"Weight decay must be in [0, 1) (got {WeightDecay}).");
+        }
+        if (Widths is { } widths && (widths.Count is < 2 or > 8 || widths.Any(w => w is < 1 or > 1024)))
+        {
+            errors.Add("Widths need 2-8 levels of 1-1024 channels.");
+        }
+        if (Widths is { } levels && CropSize % (1 << (levels.Count - 1)) != 0)
+        {
+            errors.Add($"Crop size {CropSize} must be divisible by 2^(levels - 1) = {1 << (levels.Count - 1)}.");
+        }
+        if (StopAfterStep is < 1)
+        {
+            errors.Add($"Stop-after step must be at least 1 (got {StopAfterStep}).");
+        }
+        if (CropSize is < 32 or > 320 || CropSize % 16 != 0)
+        {
+            errors.Add($"Crop size must be a multiple of 16 between 32 and 320 (got {CropSize}).");
         }
         if (WarmupSteps < 0 || ValidateEvery < 1 || CheckpointEvery < 1 || ValidationSamplesPerContrast < 1)
         {

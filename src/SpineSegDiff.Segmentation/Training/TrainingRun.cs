@@ -82,7 +82,7 @@ public sealed class TrainingRun
             throw new InvalidOperationException("The dataset split has no training cases.");
         }
         _output.WriteLine($"Training {objective.Architecture}: {objective.Network.ParameterCount:N0} parameters, {_runtime.Threads} threads, " +
-                          $"batch {batchSize}, steps {firstStep}..{o.Steps}, peak lr {o.PeakLearningRate:G3}, seed {seed}.");
+                          $"batch {batchSize} of {o.CropSize}x{o.CropSize} patches, steps {firstStep}..{o.Steps}, peak lr {o.PeakLearningRate:G3}, seed {seed}.");
         _output.WriteLine($"Data: {trainingCases.Length} training cases ({_generator.Catalog.Split.TrainingPatients.Count} patients), " +
                           $"validation on {_generator.Catalog.Split.ValidationPatients.Count} other patients.");
         _generator.Preload(_generator.Catalog.Cases);
@@ -94,9 +94,22 @@ public sealed class TrainingRun
         IReadOnlyDictionary<string, double>? lastDice = null;
         double? lastLoss = null;
         var step = firstStep;
+        var dataWait = TimeSpan.Zero;
 
-        void Render(long sampleSeed, Span<float> image, Span<byte> labels) =>
-            _generator.Generate(trainingCases[(int)(sampleSeed % trainingCases.Length)], (int)(sampleSeed >> 31), image, labels);
+        // The producer renders on one thread, so one pair of full-slice buffers serves every crop.
+        var fullImage = new float[ValidationSet.Size * ValidationSet.Size];
+        var fullLabels = new byte[fullImage.Length];
+        void Render(long sampleSeed, Span<float> image, Span<byte> labels)
+        {
+            var spiderCase = trainingCases[(int)(sampleSeed % trainingCases.Length)];
+            if (o.CropSize == ValidationSet.Size)
+            {
+                _generator.Generate(spiderCase, (int)(sampleSeed >> 31), image, labels);
+                return;
+            }
+            _generator.Generate(spiderCase, (int)(sampleSeed >> 31), fullImage, fullLabels);
+            TrainingCrop.Extract(fullImage, fullLabels, ValidationSet.Size, o.CropSize, new Random((int)(sampleSeed & 0x7FFFFFFF)), image, labels);
+        }
 
         void SaveCheckpoint()
         {
@@ -115,13 +128,16 @@ public sealed class TrainingRun
             }.Save(statePath);
         }
 
-        await using (var producer = new TrainingBatchProducer(Render, seed, firstStep, o.Steps, batchSize, ValidationSet.Size, ValidationSet.Size))
+        await using (var producer = new TrainingBatchProducer(Render, seed, firstStep, o.Steps, batchSize, o.CropSize, o.CropSize))
         {
             try
             {
-                while (step < o.Steps)
+                var stopAt = Math.Min(o.Steps, o.StopAfterStep ?? o.Steps);
+                while (step < stopAt)
                 {
+                    var waitStarted = Stopwatch.GetTimestamp();
                     var batch = await producer.NextAsync(cancellationToken).ConfigureAwait(false);
+                    dataWait += Stopwatch.GetElapsedTime(waitStarted);
                     objective.Network.LearningRate = schedule.RateAt(step);
                     var loss = objective.Step(batch, TrainingBatchProducer.SampleSeed(seed, step, -1));
                     producer.Return(batch);
@@ -137,9 +153,10 @@ public sealed class TrainingRun
                         var (dice, detail) = objective.Validate(validation);
                         lastDice = ValidationSet.Named(dice);
                         progress.Message(string.Create(CultureInfo.InvariantCulture,
-                            $"step {step}: validation Dice canal {dice[0]:F3}  vertebra {dice[1]:F3}  disc {dice[2]:F3}  (mean {dice.Average():F3}; {validation.Samples.Count} slices){detail}"));
+                            $"step {step}: validation Dice canal {dice[0]:F3}  vertebra {dice[1]:F3}  disc {dice[2]:F3}  (mean {dice.Average():F3}; {validation.Samples.Count} slices){detail}; " +
+                            $"waiting for data {100 * dataWait.TotalSeconds / clock.Elapsed.TotalSeconds:F0}% of the time"));
                     }
-                    if (step % o.CheckpointEvery == 0 || step == o.Steps)
+                    if (step % o.CheckpointEvery == 0 || step == stopAt)
                     {
                         SaveCheckpoint();
                     }
@@ -154,6 +171,11 @@ public sealed class TrainingRun
         }
 
         var seconds = previousSeconds + clock.Elapsed.TotalSeconds;
+        if (step < o.Steps)
+        {
+            _output.WriteLine($"Stopped after step {step} of {o.Steps} as asked; continue with --resume.");
+            return new TrainingResult(step, false, checkpoint, null, lastDice, seconds);
+        }
         var modelPath = ModelPath(directory, o.Target);
         objective.Network.Save(modelPath, includeOptimizerState: false);
         new ModelCard
@@ -187,7 +209,8 @@ public sealed class TrainingRun
         var optimizer = new OptimizerSettings(o.PeakLearningRate, o.WeightDecay);
         if (o.Target == TrainingTarget.Presegmentation)
         {
-            var network = resume ? PresegmentationNetwork.Load(checkpoint, restoreOptimizer: true) : PresegmentationNetwork.Create();
+            var config = o.Widths is null ? PresegmentationConfig.Default : PresegmentationConfig.Default with { Widths = o.Widths };
+            var network = resume ? PresegmentationNetwork.Load(checkpoint, restoreOptimizer: true) : PresegmentationNetwork.Create(config);
             if (!resume)
             {
                 network.CreateOptimizer(optimizer);
@@ -198,7 +221,8 @@ public sealed class TrainingRun
         var presegmentation = PresegmentationNetwork.Load(o.PresegmentationModel!);
         try
         {
-            var diffusion = resume ? SpineSegDiffNetwork.Load(checkpoint, restoreOptimizer: true) : SpineSegDiffNetwork.Create();
+            var config = o.Widths is null ? SpineSegDiffConfig.Default : SpineSegDiffConfig.Default with { Widths = o.Widths };
+            var diffusion = resume ? SpineSegDiffNetwork.Load(checkpoint, restoreOptimizer: true) : SpineSegDiffNetwork.Create(config);
             if (!resume)
             {
                 diffusion.CreateOptimizer(optimizer);

@@ -1,0 +1,127 @@
+using SpineSegDiff.Imaging.Spider;
+using SpineSegDiff.Imaging.Synthesis;
+using SpineSegDiff.Segmentation.Networks;
+using SpineSegDiff.Segmentation.Tests.Networks;
+using SpineSegDiff.Segmentation.Training;
+
+namespace SpineSegDiff.Segmentation.Tests.Training;
+
+/// <summary>The training loop end to end on the real SPIDER label maps, with tiny networks and patches.</summary>
+[Collection(NativeEngineCollection.Name)]
+public sealed class TrainingRunTests : IDisposable
+{
+    private static readonly Lazy<TrainingSliceGenerator> SharedGenerator = new(() => new TrainingSliceGenerator(SpiderCatalog.Open()));
+    private readonly NativeEngineFixture _engine;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "spineseg-train-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public TrainingRunTests(NativeEngineFixture engine) => _engine = engine;
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private TrainingOptions Tiny(TrainingTarget target, string folder) => new()
+    {
+        Target = target,
+        OutputDirectory = Path.Combine(_root, folder),
+        Steps = 4,
+        BatchSize = 2,
+        CropSize = 64,
+        Widths = [4, 8, 16],
+        WarmupSteps = 1,
+        ValidateEvery = 4,
+        CheckpointEvery = 2,
+        ValidationSamplesPerContrast = 1,
+        Seed = 5,
+    };
+
+    private Task<TrainingResult> RunAsync(TrainingOptions options) =>
+        new TrainingRun(options, SharedGenerator.Value, _engine.Runtime, TextWriter.Null, interactive: false).RunAsync(CancellationToken.None);
+
+    private static float[] Predict(string modelPath)
+    {
+        using var network = PresegmentationNetwork.Load(modelPath);
+        var image = SharedGenerator.Value.Generate(SharedGenerator.Value.Catalog.ValidationCases.First(), 3, MrContrast.T2).Image;
+        return network.Forward(image, 1, TrainingSliceGenerator.Size, TrainingSliceGenerator.Size);
+    }
+
+    [Fact]
+    public async Task A_finished_run_writes_the_model_and_a_card_that_keeps_validation_patients_out_of_training()
+    {
+        var result = await RunAsync(Tiny(TrainingTarget.Presegmentation, "preseg"));
+
+        result.Finished.Should().BeTrue();
+        result.CompletedSteps.Should().Be(4);
+        File.Exists(result.ModelPath).Should().BeTrue();
+        var card = ModelCard.Load(result.ModelPath!);
+        card.Steps.Should().Be(4);
+        card.Seed.Should().Be(5);
+        card.ValidationDice.Should().ContainKeys("spinalCanal", "vertebra", "disc");
+        card.ValidationDice!.Values.Should().OnlyContain(d => d >= 0 && d <= 1);
+        card.Notice.Should().Contain("Not for clinical use");
+        card.TrainingData.Split.TrainingPatients.Should().NotBeEmpty();
+        card.TrainingData.Split.ValidationPatients.Should().NotBeEmpty();
+        card.TrainingData.Split.TrainingPatients.Should().NotIntersectWith(card.TrainingData.Split.ValidationPatients);
+        card.TrainingData.Split.DataSha256.Should().MatchRegex("^[0-9a-f]{64}$");
+        card.Configuration["widths"]!.AsArray().Select(n => (int)n!).Should().Equal(4, 8, 16);
+    }
+
+    [Fact]
+    public async Task A_run_stopped_and_resumed_ends_exactly_where_an_uninterrupted_run_ends()
+    {
+        var straight = await RunAsync(Tiny(TrainingTarget.Presegmentation, "straight"));
+
+        var split = Tiny(TrainingTarget.Presegmentation, "split");
+        var first = await RunAsync(split with { StopAfterStep = 2 });
+        first.Finished.Should().BeFalse();
+        first.CompletedSteps.Should().Be(2);
+        first.ModelPath.Should().BeNull();
+        var resumed = await RunAsync(split with { Resume = true });
+
+        resumed.Finished.Should().BeTrue();
+        var straightState = TrainingState.Load(TrainingRun.StatePath(Path.Combine(_root, "straight"), TrainingTarget.Presegmentation));
+        var resumedState = TrainingState.Load(TrainingRun.StatePath(Path.Combine(_root, "split"), TrainingTarget.Presegmentation));
+        resumedState.LastLoss.Should().Be(straightState.LastLoss);
+        Predict(resumed.ModelPath!).Should().Equal(Predict(straight.ModelPath!));
+    }
+
+    [Fact]
+    public async Task A_folder_with_a_run_is_not_overwritten_and_resume_needs_a_run()
+    {
+        var options = Tiny(TrainingTarget.Presegmentation, "guarded") with { Steps = 2, ValidateEvery = 2 };
+        await RunAsync(options);
+
+        await FluentActions.Awaiting(() => RunAsync(options)).Should().ThrowAsync<InvalidOperationException>().WithMessage("*--resume*");
+        await FluentActions.Awaiting(() => RunAsync(Tiny(TrainingTarget.Presegmentation, "empty") with { Resume = true }))
+            .Should().ThrowAsync<InvalidOperationException>().WithMessage("Nothing to resume*");
+    }
+
+    [Fact]
+    public async Task Diffusion_trains_on_the_noised_presegmentation_and_records_its_schedule()
+    {
+        var preseg = await RunAsync(Tiny(TrainingTarget.Presegmentation, "for-diffusion") with { Steps = 2, ValidateEvery = 2 });
+
+        var result = await RunAsync(Tiny(TrainingTarget.Diffusion, "diffusion") with { Steps = 2, ValidateEvery = 2, PresegmentationModel = preseg.ModelPath });
+
+        result.Finished.Should().BeTrue();
+        var card = ModelCard.Load(result.ModelPath!);
+        card.Configuration["maxTrainingTimestep"]!.GetValue<int>().Should().Be(30);
+        card.Configuration["noiseSchedule"]!.GetValue<string>().Should().Be("cosine");
+        using var network = SpineSegDiffNetwork.Load(result.ModelPath!);
+        network.Config.Widths.Should().Equal(4, 8, 16);
+    }
+
+    [Fact]
+    public void Bad_options_are_all_reported()
+    {
+        var errors = (Tiny(TrainingTarget.Diffusion, "bad") with { Steps = 0, CropSize = 100, BatchSize = 0 }).Validate();
+
+        errors.Should().HaveCount(4);
+        errors.Should().Contain(e => e.Contains("presegmentation model"));
+        errors.Should().Contain(e => e.Contains("Crop size"));
+    }
+}
