@@ -26,6 +26,7 @@ internal static class TrainCommand
         var crop = new Option<int>("--crop") { Description = "Side of the square training patch around the anatomy (320 = whole slices).", DefaultValueFactory = _ => 192 };
         var widths = new Option<string?>("--widths") { Description = "Channel widths per level of a new network, e.g. 16,32,64,128,256 (default: the shipped configuration)." };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop with a checkpoint after this step (continue later with --resume)." };
+        var preview = new Option<int>("--preview") { Description = "Only write this many training samples as PNGs (image | labels) to OUT/preview and exit." };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, data and noise.", DefaultValueFactory = _ => 1 };
         var validateEvery = new Option<int>("--validate-every") { Description = "Validation Dice every N steps.", DefaultValueFactory = _ => 250 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps.", DefaultValueFactory = _ => 100 };
@@ -35,7 +36,7 @@ internal static class TrainCommand
         var data = new Option<string?>("--data") { Description = $"SPIDER data folder (default: data/spider, or ${SpiderCatalog.EnvironmentVariable})." };
         var command = new Command("train", "Train the presegmentation or the SpineSegDiff network on synthetic images from real SPIDER anatomy.")
         {
-            target, output, steps, resume, batch, learningRate, warmup, crop, widths, stopAfter, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
+            target, output, steps, resume, batch, learningRate, warmup, crop, widths, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -58,7 +59,7 @@ internal static class TrainCommand
                 PresegmentationModel = parse.GetValue(preseg),
                 MaxTimestep = parse.GetValue(maxTimestep),
             };
-            return await RunAsync(options, parse.GetValue(threads), parse.GetValue(data), ct).ConfigureAwait(false);
+            return await RunAsync(options, parse.GetValue(threads), parse.GetValue(data), parse.GetValue(preview), ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -82,7 +83,7 @@ internal static class TrainCommand
         return values;
     }
 
-    private static async Task<int> RunAsync(TrainingOptions options, int? threads, string? dataDirectory, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(TrainingOptions options, int? threads, string? dataDirectory, int preview, CancellationToken cancellationToken)
     {
         SpiderCatalog catalog;
         try
@@ -92,6 +93,11 @@ internal static class TrainCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or InvalidOperationException)
         {
             return await ConsoleReport.ConfigurationErrorsAsync([$"SPIDER data: {ex.Message}"]).ConfigureAwait(false);
+        }
+        if (preview > 0)
+        {
+            WritePreview(new TrainingSliceGenerator(catalog), Path.Combine(options.OutputDirectory, "preview"), preview, options.Seed);
+            return ExitCodes.Success;
         }
         if (options.Target == TrainingTarget.Diffusion && options.PresegmentationModel is null)
         {
@@ -118,6 +124,40 @@ internal static class TrainCommand
         {
             await Console.Error.WriteLineAsync("Training failed: " + ex.Message).ConfigureAwait(false);
             return ExitCodes.OperationFailed;
+        }
+    }
+
+    /// <summary>Side-by-side PNGs of training samples: the image, and the image with canal blue, vertebrae green, discs red.</summary>
+    private static void WritePreview(TrainingSliceGenerator generator, string folder, int count, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        const int size = TrainingSliceGenerator.Size;
+        var cases = generator.Catalog.TrainingCases.ToArray();
+        var rgb = new byte[2 * size * size * 3];
+        for (var n = 0; n < count; n++)
+        {
+            var sample = generator.Generate(cases[n % cases.Length], seed + n);
+            for (var y = 0; y < size; y++)
+            {
+                for (var x = 0; x < size; x++)
+                {
+                    var grey = (byte)Math.Clamp(MathF.Round(sample.Image[(y * size) + x] * 255f), 0f, 255f);
+                    var left = ((y * 2 * size) + x) * 3;
+                    rgb[left] = rgb[left + 1] = rgb[left + 2] = grey;
+                    var right = left + (size * 3);
+                    var label = sample.Labels[(y * size) + x];
+                    rgb[right] = label == 3 ? (byte)255 : (byte)(grey / 2);
+                    rgb[right + 1] = label == 2 ? (byte)255 : (byte)(grey / 2);
+                    rgb[right + 2] = label == 1 ? (byte)255 : (byte)(grey / 2);
+                    if (label == 0)
+                    {
+                        rgb[right] = rgb[right + 1] = rgb[right + 2] = grey;
+                    }
+                }
+            }
+            var path = Path.Combine(folder, $"sample-{n:D2}.png");
+            SpineSegDiff.Imaging.Rendering.PngWriter.Write(path, rgb, 2 * size, size, channels: 3);
+            Console.WriteLine($"{path}: {sample.Parameters.CaseId} {sample.Parameters.Contrast}, {sample.Parameters.ResolutionMm:F2} mm, rotation {sample.Parameters.RotationDegrees:F1} deg");
         }
     }
 }
