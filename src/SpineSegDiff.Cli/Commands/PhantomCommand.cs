@@ -26,17 +26,14 @@ internal static class PhantomCommand
 
     private static async Task<int> RunAsync(string output, string? patient, string? contrastName, int seed, string? dataDirectory)
     {
-        MrContrast? contrast = contrastName?.ToLowerInvariant() switch
+        MrContrast? contrast = null;
+        if (contrastName is not null)
         {
-            null => null,
-            "t1" => MrContrast.T1,
-            "t2" => MrContrast.T2,
-            "random" => MrContrast.Random,
-            _ => (MrContrast?)(-1),
-        };
-        if (contrast == (MrContrast)(-1))
-        {
-            return await ConsoleReport.ConfigurationErrorsAsync([$"--contrast must be t1, t2 or random, not '{contrastName}'."]).ConfigureAwait(false);
+            if (!TryParseContrast(contrastName, out var parsed))
+            {
+                return await ConsoleReport.ConfigurationErrorsAsync([$"--contrast must be t1, t2 or random, not '{contrastName}'."]).ConfigureAwait(false);
+            }
+            contrast = parsed;
         }
         SpiderCatalog catalog;
         SpiderCase spiderCase;
@@ -62,5 +59,17 @@ internal static class PhantomCommand
         await Console.Out.WriteLineAsync($"  Ground truth (0 background, 1 canal, 2 vertebra, 3 disc) on the series grid: {study.LabelPath}").ConfigureAwait(false);
         await Console.Out.WriteLineAsync("  Synthetic images, not a patient, not for clinical use.").ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    private static bool TryParseContrast(string value, out MrContrast contrast)
+    {
+        (var ok, contrast) = value.ToLowerInvariant() switch
+        {
+            "t1" => (true, MrContrast.T1),
+            "t2" => (true, MrContrast.T2),
+            "random" => (true, MrContrast.Random),
+            _ => (false, default(MrContrast)),
+        };
+        return ok;
     }
 }

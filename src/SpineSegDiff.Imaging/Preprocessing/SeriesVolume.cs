@@ -63,50 +63,50 @@ public sealed class SeriesVolume
         var frame = instances[0].GetString(DicomTags.FrameOfReferenceUID);
         foreach (var (p, ds) in planes.Zip(instances))
         {
-            if (p.Reference.Rows != first.Reference.Rows || p.Reference.Columns != first.Reference.Columns)
+            if (p.Rows != first.Rows || p.Columns != first.Columns)
             {
-                throw new UnsupportedSeriesException(SeriesRejection.InconsistentGeometry, $"Instance {p.Reference.SopInstanceUid} is {p.Reference.Rows}x{p.Reference.Columns}, the series {first.Reference.Rows}x{first.Reference.Columns}.");
+                throw new UnsupportedSeriesException(SeriesRejection.InconsistentGeometry, $"Instance {p.SopInstanceUid} is {p.Rows}x{p.Columns}, the series {first.Rows}x{first.Columns}.");
             }
-            if ((p.Reference.RowDirection - first.Reference.RowDirection).Length > DirectionTolerance
-                || (p.Reference.ColumnDirection - first.Reference.ColumnDirection).Length > DirectionTolerance)
+            if ((p.RowDirection - first.RowDirection).Length > DirectionTolerance
+                || (p.ColumnDirection - first.ColumnDirection).Length > DirectionTolerance)
             {
-                throw new UnsupportedSeriesException(SeriesRejection.InconsistentGeometry, $"Instance {p.Reference.SopInstanceUid} has a different ImageOrientationPatient.");
+                throw new UnsupportedSeriesException(SeriesRejection.InconsistentGeometry, $"Instance {p.SopInstanceUid} has a different ImageOrientationPatient.");
             }
-            if (Math.Abs(p.Reference.RowSpacing - first.Reference.RowSpacing) > 1e-4 || Math.Abs(p.Reference.ColumnSpacing - first.Reference.ColumnSpacing) > 1e-4)
+            if (Math.Abs(p.RowSpacing - first.RowSpacing) > 1e-4 || Math.Abs(p.ColumnSpacing - first.ColumnSpacing) > 1e-4)
             {
-                throw new UnsupportedSeriesException(SeriesRejection.InconsistentSpacing, $"Instance {p.Reference.SopInstanceUid} has a different PixelSpacing.");
+                throw new UnsupportedSeriesException(SeriesRejection.InconsistentSpacing, $"Instance {p.SopInstanceUid} has a different PixelSpacing.");
             }
             if (ds.GetString(DicomTags.SeriesInstanceUID) != seriesUid || ds.GetString(DicomTags.FrameOfReferenceUID) != frame)
             {
-                throw new UnsupportedSeriesException(SeriesRejection.InconsistentGeometry, $"Instance {p.Reference.SopInstanceUid} belongs to another series or frame of reference.");
+                throw new UnsupportedSeriesException(SeriesRejection.InconsistentGeometry, $"Instance {p.SopInstanceUid} belongs to another series or frame of reference.");
             }
         }
-        var rowDir = first.Reference.RowDirection;
-        var colDir = first.Reference.ColumnDirection;
+        var rowDir = first.RowDirection;
+        var colDir = first.ColumnDirection;
         var normal = rowDir.Cross(colDir);
-        var order = Enumerable.Range(0, planes.Count).OrderBy(i => planes[i].Reference.ImagePositionPatient.Dot(normal)).ToList();
+        var order = Enumerable.Range(0, planes.Count).OrderBy(i => planes[i].ImagePositionPatient.Dot(normal)).ToList();
 
         var sliceSpacing = SliceSpacing(instances, planes, order, normal);
-        var size0 = first.Reference.Columns;
-        var size1 = first.Reference.Rows;
+        var size0 = first.Columns;
+        var size1 = first.Rows;
         var plane = size0 * size1;
         var voxels = new float[checked(plane * planes.Count)];
         var slices = new SourceImageReference[planes.Count];
         for (var k = 0; k < order.Count; k++)
         {
             var index = order[k];
-            slices[k] = planes[index].Reference;
-            ReadPixels(instances[index], planes[index].Reference, voxels.AsSpan(k * plane, plane));
+            slices[k] = planes[index];
+            ReadPixels(instances[index], planes[index], voxels.AsSpan(k * plane, plane));
         }
         var geometry = new VolumeGeometry(
             size0, size1, planes.Count,
-            new Vec3(first.Reference.ColumnSpacing, first.Reference.RowSpacing, sliceSpacing),
-            planes[order[0]].Reference.ImagePositionPatient,
+            new Vec3(first.ColumnSpacing, first.RowSpacing, sliceSpacing),
+            planes[order[0]].ImagePositionPatient,
             new Direction3(rowDir, colDir, normal));
         return new SeriesVolume(new Volume<float>(geometry, voxels), slices, seriesUid, frame);
     }
 
-    private static double SliceSpacing(IReadOnlyList<DicomDataset> instances, List<(SourceImageReference Reference, int Unused)> planes, List<int> order, Vec3 normal)
+    private static double SliceSpacing(IReadOnlyList<DicomDataset> instances, List<SourceImageReference> planes, List<int> order, Vec3 normal)
     {
         if (order.Count == 1)
         {
@@ -117,8 +117,8 @@ public sealed class SeriesVolume
         var gaps = new double[order.Count - 1];
         for (var k = 1; k < order.Count; k++)
         {
-            var a = planes[order[k - 1]].Reference.ImagePositionPatient;
-            var b = planes[order[k]].Reference.ImagePositionPatient;
+            var a = planes[order[k - 1]].ImagePositionPatient;
+            var b = planes[order[k]].ImagePositionPatient;
             var step = b - a;
             gaps[k - 1] = step.Dot(normal);
             // Positions must move along the normal: a sideways step means a sheared or mixed stack.
@@ -143,7 +143,7 @@ public sealed class SeriesVolume
         return mean;
     }
 
-    private static (SourceImageReference Reference, int Unused) Plane(DicomDataset ds)
+    private static SourceImageReference Plane(DicomDataset ds)
     {
         var uid = ds.GetString(DicomTags.SOPInstanceUID);
         if (string.IsNullOrEmpty(uid))
@@ -173,7 +173,7 @@ public sealed class SeriesVolume
         // Re-orthogonalise: headers round cosines to a few digits, the volume geometry needs an orthonormal frame.
         colDir = (colDir - rowDir.Dot(colDir) * rowDir).Normalized();
         var number = ds.GetString(DicomTags.InstanceNumber) is { Length: > 0 } n && int.TryParse(n, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : (int?)null;
-        return (new SourceImageReference(uid, ds.GetString(DicomTags.SOPClassUID), number, rows, cols, spacing[0], spacing[1], new Vec3(ipp[0], ipp[1], ipp[2]), rowDir, colDir), 0);
+        return new SourceImageReference(uid, ds.GetString(DicomTags.SOPClassUID), number, rows, cols, spacing[0], spacing[1], new Vec3(ipp[0], ipp[1], ipp[2]), rowDir, colDir);
     }
 
     private static double[] Decimals(DicomDataset ds, DicomTag tag, int count, string uid)

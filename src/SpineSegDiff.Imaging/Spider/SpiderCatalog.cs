@@ -64,8 +64,11 @@ public sealed class SpiderCatalog
     public SpiderSeriesMetadata? Metadata(SpiderCase spiderCase)
     {
         ArgumentNullException.ThrowIfNull(spiderCase);
-        return _metadata.GetValueOrDefault(spiderCase.Id);
+        return Metadata(spiderCase.Id);
     }
+
+    /// <summary>Header values of any SPIDER series in overview.csv ("104_t1"), including series without a mask here.</summary>
+    public SpiderSeriesMetadata? Metadata(string seriesId) => _metadata.GetValueOrDefault(seriesId);
 
     /// <summary>
     /// Pfirrmann grade (1 healthy .. 5 collapsed) of a patient's disc, counted from the most inferior disc

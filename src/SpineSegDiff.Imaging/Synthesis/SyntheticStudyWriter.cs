@@ -114,16 +114,16 @@ public static class SyntheticStudyWriter
         }
 
         // 12-bit stored values with the 99th percentile near 2500, like a typical TSE magnitude image.
+        const double StoredP99 = 2500.0;
         var reference = IntensityNormalizer.Percentile(intensities, 0.99);
-        var scale = reference > 0 ? 2500f / reference : 1f;
+        var scale = reference > 0 ? (float)(StoredP99 / reference) : 1f;
         var stored = new ushort[intensities.Length];
         for (var n = 0; n < stored.Length; n++)
         {
             stored[n] = (ushort)Math.Clamp(MathF.Round(intensities[n] * scale), 0, StoredMaximum);
         }
-        var p99 = 2500.0;
-        var windowCenter = Math.Round(p99 * 0.45);
-        var windowWidth = Math.Round(p99 * 0.9);
+        var windowCenter = Math.Round(StoredP99 * 0.45);
+        var windowWidth = Math.Round(StoredP99 * 0.9);
 
         // Series frame: rows toward inferior, columns toward posterior, instances stacked toward the patient's right.
         var rowDirection = -g.Direction.Axis1;
@@ -249,8 +249,7 @@ public static class SyntheticStudyWriter
             MrContrast.T2 => spiderCase.Kind == SpiderSeriesKind.T1 ? FormattableString.Invariant($"{spiderCase.Patient}_t2") : spiderCase.Id,
             _ => spiderCase.Id,
         };
-        var row = catalog.Metadata(new SpiderCase(wanted, spiderCase.Patient, spiderCase.Kind, spiderCase.MaskPath)) ?? own;
-        return row;
+        return catalog.Metadata(wanted) ?? own;
     }
 
     private static string DefaultDescription(MrContrast contrast) => contrast switch
