@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SpineSegDiff.Segmentation.Native;
 using SpineSegDiff.Segmentation.Networks;
+using SpineSegDiff.Segmentation.Training;
 
 namespace SpineSegDiff.Cli.Commands;
 
@@ -29,19 +30,23 @@ internal static class BenchModelCommand
         {
             size, repeats, samples, steps, trainBatch, threads, noMallocTuning, device, presegWidths, diffusionWidths,
         };
-        command.SetAction(parse => Run(new Settings(
-            parse.GetValue(size), parse.GetValue(repeats), parse.GetValue(samples), parse.GetValue(steps), parse.GetValue(trainBatch),
-            parse.GetValue(threads), !parse.GetValue(noMallocTuning), parse.GetValue(device),
-            ParseWidths(parse.GetValue(presegWidths)), ParseWidths(parse.GetValue(diffusionWidths)))));
+        command.SetAction(parse =>
+        {
+            if (!NetworkWidths.TryParse(parse.GetValue(presegWidths), out var preseg) || !NetworkWidths.TryParse(parse.GetValue(diffusionWidths), out var diffusion))
+            {
+                Console.Error.WriteLine("Configuration error: widths are comma-separated positive integers, e.g. 16,32,64,128,256.");
+                return 2;
+            }
+            return Run(new Settings(
+                parse.GetValue(size), parse.GetValue(repeats), parse.GetValue(samples), parse.GetValue(steps), parse.GetValue(trainBatch),
+                parse.GetValue(threads), !parse.GetValue(noMallocTuning), parse.GetValue(device), preseg, diffusion));
+        });
         return command;
     }
 
     private sealed record Settings(
         int Size, int Repeats, int Samples, int Steps, int TrainBatch, int? Threads, bool TuneMalloc, ComputeDevice Device,
         int[]? PresegWidths, int[]? DiffusionWidths);
-
-    private static int[]? ParseWidths(string? text) =>
-        text is null ? null : text.Split(',', StringSplitOptions.TrimEntries).Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
 
     private static int Run(Settings s)
     {
@@ -111,17 +116,7 @@ internal static class BenchModelCommand
             images[i] = labels[i] * 0.25f;
         }
 
-        for (var b = 0; b < batch; b++)
-        {
-            for (var c = 0; c < 3; c++)
-            {
-                for (var p = 0; p < plane; p++)
-                {
-                    masks[(b * 3 + c) * plane + p] = labels[b * plane + p] == c + 1 ? 1f : -1f;
-                }
-            }
-        }
-
+        LabelDecoding.ToOneHotBatch(labels, batch, masks, inside: 1f, outside: -1f);
         return (images, labels, masks);
     }
 

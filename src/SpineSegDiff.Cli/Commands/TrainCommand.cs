@@ -51,7 +51,6 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(learningRate),
                 WarmupSteps = parse.GetValue(warmup),
                 CropSize = parse.GetValue(crop),
-                Widths = ParseWidths(parse.GetValue(widths)),
                 StopAfterStep = parse.GetValue(stopAfter),
                 Seed = parse.GetValue(seed),
                 ValidateEvery = parse.GetValue(validateEvery),
@@ -59,28 +58,14 @@ internal static class TrainCommand
                 PresegmentationModel = parse.GetValue(preseg),
                 MaxTimestep = parse.GetValue(maxTimestep),
             };
+            if (!NetworkWidths.TryParse(parse.GetValue(widths), out var parsedWidths))
+            {
+                return await ConsoleReport.ConfigurationErrorsAsync(["--widths takes comma-separated positive integers, e.g. 16,32,64,128,256."]).ConfigureAwait(false);
+            }
+            options = options with { Widths = parsedWidths };
             return await RunAsync(options, parse.GetValue(threads), parse.GetValue(data), parse.GetValue(preview), ct).ConfigureAwait(false);
         });
         return command;
-    }
-
-    /// <summary>Unparseable widths become an empty list, which validation reports with the other errors.</summary>
-    private static int[]? ParseWidths(string? text)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var values = new int[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
-            {
-                return [];
-            }
-        }
-        return values;
     }
 
     private static async Task<int> RunAsync(TrainingOptions options, int? threads, string? dataDirectory, int preview, CancellationToken cancellationToken)

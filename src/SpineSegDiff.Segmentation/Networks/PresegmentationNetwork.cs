@@ -28,24 +28,8 @@ public sealed class PresegmentationNetwork : SegmentationNetwork
     /// Loads a checkpoint written by <see cref="SegmentationNetwork.Save"/>; every parameter name and shape is checked
     /// against the stored configuration. With <paramref name="restoreOptimizer"/> the AdamW state is restored too.
     /// </summary>
-    public static PresegmentationNetwork Load(string path, ComputeDevice device = ComputeDevice.Auto, bool restoreOptimizer = false)
-    {
-        var network = new PresegmentationNetwork(LoadModel(path, NetworkKind.Presegmentation, device));
-        try
-        {
-            if (restoreOptimizer)
-            {
-                network.RestoreOptimizer(path);
-            }
-
-            return network;
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-    }
+    public static PresegmentationNetwork Load(string path, ComputeDevice device = ComputeDevice.Auto, bool restoreOptimizer = false) =>
+        Load(path, NetworkKind.Presegmentation, device, restoreOptimizer, model => new PresegmentationNetwork(model));
 
     /// <summary>Logits for <paramref name="images"/> (batch x 1 x height x width) into <paramref name="logits"/> (batch x 3 x height x width).</summary>
     public unsafe void Forward(ReadOnlySpan<float> images, int batch, int height, int width, Span<float> logits)

@@ -90,7 +90,7 @@ public abstract class SegmentationNetwork : IDisposable
         return model;
     }
 
-    private protected static ModelHandle LoadModel(string path, NetworkKind kind, ComputeDevice device)
+    private static ModelHandle LoadModel(string path, NetworkKind kind, ComputeDevice device)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         NativeEngine.EnsureLoaded();
@@ -98,10 +98,26 @@ public abstract class SegmentationNetwork : IDisposable
         return model;
     }
 
-    private protected void RestoreOptimizer(string path)
+    /// <summary>Loads a checkpoint of <paramref name="kind"/> and wraps it; the AdamW state too when asked.</summary>
+    private protected static TNetwork Load<TNetwork>(string path, NetworkKind kind, ComputeDevice device, bool restoreOptimizer, Func<ModelHandle, TNetwork> wrap)
+        where TNetwork : SegmentationNetwork
     {
-        CreateOptimizer();
-        NativeEngine.Check(NativeMethods.OptimizerLoad(RequireOptimizer(), path), $"restoring the optimizer from {path}");
+        var network = wrap(LoadModel(path, kind, device));
+        try
+        {
+            if (restoreOptimizer)
+            {
+                network.CreateOptimizer();
+                NativeEngine.Check(NativeMethods.OptimizerLoad(network.RequireOptimizer(), path), $"restoring the optimizer from {path}");
+            }
+
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     private protected NativeMethods.NetworkConfigStruct NativeConfig()

@@ -30,24 +30,8 @@ public sealed class SpineSegDiffNetwork : SegmentationNetwork
         new(CreateModel((config ?? SpineSegDiffConfig.Default).ToNative(), device));
 
     /// <summary>Loads a checkpoint (names and shapes checked); see <see cref="PresegmentationNetwork.Load"/>.</summary>
-    public static SpineSegDiffNetwork Load(string path, ComputeDevice device = ComputeDevice.Auto, bool restoreOptimizer = false)
-    {
-        var network = new SpineSegDiffNetwork(LoadModel(path, NetworkKind.Diffusion, device));
-        try
-        {
-            if (restoreOptimizer)
-            {
-                network.RestoreOptimizer(path);
-            }
-
-            return network;
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-    }
+    public static SpineSegDiffNetwork Load(string path, ComputeDevice device = ComputeDevice.Auto, bool restoreOptimizer = false) =>
+        Load(path, NetworkKind.Diffusion, device, restoreOptimizer, model => new SpineSegDiffNetwork(model));
 
     /// <summary>FLOPs of one image through the image encoder.</summary>
     public long ImageEncoderFlops(int height, int width) => Flops(1, height, width);

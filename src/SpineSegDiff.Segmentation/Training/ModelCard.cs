@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using SpineSegDiff.Imaging.Spider;
 
 namespace SpineSegDiff.Segmentation.Training;
@@ -14,13 +13,6 @@ public sealed record ModelCard
     public const string FileSuffix = ".card.json";
     public const string SyntheticDataNotice =
         "Trained only on synthetic MR images rendered from real SPIDER label maps. Not for clinical use.";
-
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     public required string Name { get; init; }
 
@@ -52,24 +44,13 @@ public sealed record ModelCard
 
     /// <summary>A network configuration as the card stores it (camelCase, like the rest of the card).</summary>
     public static JsonObject DescribeConfiguration<T>(T configuration) =>
-        JsonSerializer.SerializeToNode(configuration, JsonOptions)!.AsObject();
+        JsonSerializer.SerializeToNode(configuration, JsonFile.Options)!.AsObject();
 
     public static string PathFor(string checkpointPath) => Path.ChangeExtension(checkpointPath, null) + FileSuffix;
 
-    public void Save(string checkpointPath)
-    {
-        var path = PathFor(checkpointPath);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, JsonOptions) + "\n");
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Save(string checkpointPath) => JsonFile.Write(PathFor(checkpointPath), this);
 
-    public static ModelCard Load(string checkpointPath)
-    {
-        var path = PathFor(checkpointPath);
-        return JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(path), JsonOptions)
-            ?? throw new InvalidDataException($"{path} holds no model card.");
-    }
+    public static ModelCard Load(string checkpointPath) => JsonFile.Read<ModelCard>(PathFor(checkpointPath));
 }
 
 /// <summary>Which real anatomy the synthetic training images came from, and the patient-level split (with the data hash).</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace SpineSegDiff.Segmentation.Training;
 
 /// <summary>
@@ -8,8 +6,6 @@ namespace SpineSegDiff.Segmentation.Training;
 /// </summary>
 public sealed record TrainingState
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public required TrainingTarget Target { get; init; }
 
     public required int CompletedSteps { get; init; }
@@ -28,14 +24,7 @@ public sealed record TrainingState
 
     public IReadOnlyDictionary<string, double>? LastValidationDice { get; init; }
 
-    public void Save(string path)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, JsonOptions) + "\n");
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Save(string path) => JsonFile.Write(path, this);
 
-    public static TrainingState Load(string path) =>
-        JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), JsonOptions)
-        ?? throw new InvalidDataException($"{path} holds no training state.");
+    public static TrainingState Load(string path) => JsonFile.Read<TrainingState>(path);
 }

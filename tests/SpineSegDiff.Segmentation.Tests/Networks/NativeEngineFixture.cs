@@ -1,5 +1,7 @@
 using SpineSegDiff.Segmentation.Native;
+using SpineSegDiff.Segmentation.Diffusion;
 using SpineSegDiff.Segmentation.Networks;
+using SpineSegDiff.Segmentation.Training;
 
 namespace SpineSegDiff.Segmentation.Tests.Networks;
 
@@ -62,31 +64,20 @@ internal static class TinyBatch
     /// <summary>The label map as a 3-channel mask in {-1, 1} (canal, vertebra, disc).</summary>
     public static float[] CleanMasks(byte[] labels, int batch)
     {
-        var plane = Size * Size;
-        var masks = new float[batch * 3 * plane];
-        for (var b = 0; b < batch; b++)
-        {
-            for (var c = 0; c < 3; c++)
-            {
-                for (var p = 0; p < plane; p++)
-                {
-                    masks[(b * 3 + c) * plane + p] = labels[b * plane + p] == c + 1 ? 1f : -1f;
-                }
-            }
-        }
-
+        var masks = new float[batch * 3 * Size * Size];
+        LabelDecoding.ToOneHotBatch(labels, batch, masks, inside: 1f, outside: -1f);
         return masks;
     }
 
     /// <summary>x_t = sqrt(a) x0 + sqrt(1 - a) noise with a fixed alpha-bar, seeded.</summary>
     public static float[] Noised(float[] clean, double alphaBar, int seed)
     {
-        var random = new Random(seed);
+        var noise = new float[clean.Length];
+        GaussianNoise.Fill(new Random(seed), noise);
         var noisy = new float[clean.Length];
         for (var i = 0; i < clean.Length; i++)
         {
-            var gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-            noisy[i] = (float)(Math.Sqrt(alphaBar) * clean[i] + Math.Sqrt(1 - alphaBar) * gaussian);
+            noisy[i] = (float)((Math.Sqrt(alphaBar) * clean[i]) + (Math.Sqrt(1 - alphaBar) * noise[i]));
         }
 
         return noisy;
