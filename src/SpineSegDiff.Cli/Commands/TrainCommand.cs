@@ -25,6 +25,7 @@ internal static class TrainCommand
         var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps before the cosine decay.", DefaultValueFactory = _ => 100 };
         var crop = new Option<int>("--crop") { Description = "Side of the square training patch around the anatomy (320 = whole slices).", DefaultValueFactory = _ => 192 };
         var widths = new Option<string?>("--widths") { Description = "Channel widths per level of a new network, e.g. 16,32,64,128,256 (default: the shipped configuration)." };
+        var initFrom = new Option<string?>("--init-from") { Description = "Fine-tune: start from this model's weights with a fresh optimizer." };
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop with a checkpoint after this step (continue later with --resume)." };
         var preview = new Option<int>("--preview") { Description = "Only write this many training samples as PNGs (image | labels) to OUT/preview and exit." };
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, data and noise.", DefaultValueFactory = _ => 1 };
@@ -36,7 +37,7 @@ internal static class TrainCommand
         var data = new Option<string?>("--data") { Description = $"SPIDER data folder (default: data/spider, or ${SpiderCatalog.EnvironmentVariable})." };
         var command = new Command("train", "Train the presegmentation or the SpineSegDiff network on synthetic images from real SPIDER anatomy.")
         {
-            target, output, steps, resume, batch, learningRate, warmup, crop, widths, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
+            target, output, steps, resume, batch, learningRate, warmup, crop, widths, initFrom, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -52,6 +53,7 @@ internal static class TrainCommand
                 WarmupSteps = parse.GetValue(warmup),
                 CropSize = parse.GetValue(crop),
                 StopAfterStep = parse.GetValue(stopAfter),
+                InitialModel = parse.GetValue(initFrom),
                 Seed = parse.GetValue(seed),
                 ValidateEvery = parse.GetValue(validateEvery),
                 CheckpointEvery = parse.GetValue(checkpointEvery),

@@ -47,6 +47,12 @@ public sealed record TrainingOptions
     /// <summary>Stop (with a checkpoint, resumable) once this many steps are done: long CPU runs in several sittings.</summary>
     public int? StopAfterStep { get; init; }
 
+    /// <summary>
+    /// Fine-tune: start from this model's weights (its own configuration) with a fresh optimizer, instead of a new
+    /// network. How a site adapts the shipped models, and how a run continues in a later sitting from a committed model.
+    /// </summary>
+    public string? InitialModel { get; init; }
+
     /// <summary>Channel widths per U-Net level for a new network; null keeps the shipped configuration.</summary>
     public IReadOnlyList<int>? Widths { get; init; }
 
@@ -103,6 +109,14 @@ public sealed record TrainingOptions
         if (Widths is { } levels && CropSize % (1 << (levels.Count - 1)) != 0)
         {
             errors.Add($"Crop size {CropSize} must be divisible by 2^(levels - 1) = {1 << (levels.Count - 1)}.");
+        }
+        if (InitialModel is not null && (Widths is not null || Resume))
+        {
+            errors.Add("A fine-tuning start model (--init-from) takes its own widths and cannot be combined with --widths or --resume.");
+        }
+        if (InitialModel is not null && !File.Exists(InitialModel))
+        {
+            errors.Add($"Start model not found: {InitialModel}");
         }
         if (StopAfterStep is < 1)
         {

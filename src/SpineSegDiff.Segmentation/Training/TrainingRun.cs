@@ -204,29 +204,36 @@ public sealed class TrainingRun
         return new TrainingResult(step, true, checkpoint, modelPath, lastDice, seconds);
     }
 
-    private ITrainingObjective CreateObjective(TrainingOptions o, string checkpoint, bool resume)
+    /// <summary>
+    /// The network to train: the checkpoint with its optimizer state when resuming; the weights of
+    /// <see cref="TrainingOptions.InitialModel"/> with a fresh optimizer when fine-tuning; else a new network.
+    /// </summary>
+    private static ITrainingObjective CreateObjective(TrainingOptions o, string checkpoint, bool resume)
     {
         var optimizer = new OptimizerSettings(o.PeakLearningRate, o.WeightDecay);
+        TNetwork Prepare<TNetwork>(Func<string, bool, TNetwork> load, Func<TNetwork> create) where TNetwork : SegmentationNetwork
+        {
+            if (resume)
+            {
+                return load(checkpoint, true);
+            }
+            var network = o.InitialModel is { } initial ? load(initial, false) : create();
+            network.CreateOptimizer(optimizer);
+            return network;
+        }
+
         if (o.Target == TrainingTarget.Presegmentation)
         {
             var config = o.Widths is null ? PresegmentationConfig.Default : PresegmentationConfig.Default with { Widths = o.Widths };
-            var network = resume ? PresegmentationNetwork.Load(checkpoint, restoreOptimizer: true) : PresegmentationNetwork.Create(config);
-            if (!resume)
-            {
-                network.CreateOptimizer(optimizer);
-            }
-            return new PresegmentationObjective(network);
+            return new PresegmentationObjective(Prepare(
+                (path, withOptimizer) => PresegmentationNetwork.Load(path, restoreOptimizer: withOptimizer), () => PresegmentationNetwork.Create(config)));
         }
 
         var presegmentation = PresegmentationNetwork.Load(o.PresegmentationModel!);
         try
         {
             var config = o.Widths is null ? SpineSegDiffConfig.Default : SpineSegDiffConfig.Default with { Widths = o.Widths };
-            var diffusion = resume ? SpineSegDiffNetwork.Load(checkpoint, restoreOptimizer: true) : SpineSegDiffNetwork.Create(config);
-            if (!resume)
-            {
-                diffusion.CreateOptimizer(optimizer);
-            }
+            var diffusion = Prepare((path, withOptimizer) => SpineSegDiffNetwork.Load(path, restoreOptimizer: withOptimizer), () => SpineSegDiffNetwork.Create(config));
             return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps);
         }
         catch

@@ -116,6 +116,20 @@ public sealed class TrainingRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Fine_tuning_starts_from_the_given_model_and_keeps_its_configuration()
+    {
+        var start = await RunAsync(Tiny(TrainingTarget.Presegmentation, "start") with { Steps = 2, ValidateEvery = 2, Widths = [4, 8, 12] });
+
+        var tuned = await RunAsync(Tiny(TrainingTarget.Presegmentation, "tuned") with { Steps = 2, ValidateEvery = 2, Widths = null, InitialModel = start.ModelPath, Seed = 9 });
+
+        using var network = PresegmentationNetwork.Load(tuned.ModelPath!);
+        network.Config.Widths.Should().Equal(4, 8, 12);
+        Predict(tuned.ModelPath!).Should().NotEqual(Predict(start.ModelPath!), "two more steps changed the weights");
+        (Tiny(TrainingTarget.Presegmentation, "x") with { InitialModel = start.ModelPath }).Validate()
+            .Should().ContainSingle(e => e.Contains("--init-from"), "widths come from the start model");
+    }
+
+    [Fact]
     public void Bad_options_are_all_reported()
     {
         var errors = (Tiny(TrainingTarget.Diffusion, "bad") with { Steps = 0, CropSize = 100, BatchSize = 0 }).Validate();
