@@ -18,6 +18,9 @@ public static class Program
             BenchModelCommand.Create(),
             TrainCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
+        // Ctrl+C / SIGTERM cancel the command's token; the program then gets this long to finish cleanly (a training
+        // step and its checkpoint, the node's open associations) before the process is ended regardless.
+        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
+        return root.Parse(args).InvokeAsync(invocation);
     }
 }

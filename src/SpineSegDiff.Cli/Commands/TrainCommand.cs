@@ -3,6 +3,7 @@ using SpineSegDiff.Cli.Hosting;
 using SpineSegDiff.Imaging.Spider;
 using SpineSegDiff.Imaging.Synthesis;
 using SpineSegDiff.Segmentation.Native;
+using SpineSegDiff.Segmentation.Networks;
 using SpineSegDiff.Segmentation.Training;
 
 namespace SpineSegDiff.Cli.Commands;
@@ -83,7 +84,7 @@ internal static class TrainCommand
         }
         if (preview > 0)
         {
-            WritePreview(new TrainingSliceGenerator(catalog), Path.Combine(options.OutputDirectory, "preview"), preview, options.Seed);
+            WritePreview(new TrainingSliceGenerator(catalog), Path.Combine(options.OutputDirectory, "preview"), preview, options.Seed, options.InitialModel);
             return ExitCodes.Success;
         }
         if (options.Target == TrainingTarget.Diffusion && options.PresegmentationModel is null)
@@ -114,37 +115,56 @@ internal static class TrainCommand
         }
     }
 
-    /// <summary>Side-by-side PNGs of training samples: the image, and the image with canal blue, vertebrae green, discs red.</summary>
-    private static void WritePreview(TrainingSliceGenerator generator, string folder, int count, int seed)
+    /// <summary>
+    /// Side-by-side PNGs: the image, then its labels over it (canal blue, vertebrae green, discs red). With a
+    /// presegmentation model (--init-from) the slices come from the validation patients and a third panel shows the
+    /// model's prediction, with its Dice per class: a quick look at what a model gets wrong on unseen anatomy.
+    /// </summary>
+    private static void WritePreview(TrainingSliceGenerator generator, string folder, int count, int seed, string? model)
     {
         Directory.CreateDirectory(folder);
         const int size = TrainingSliceGenerator.Size;
-        var cases = generator.Catalog.TrainingCases.ToArray();
-        var rgb = new byte[2 * size * size * 3];
+        // The runtime sets libtorch's threads and allocator before the model exists.
+        var runtime = model is null ? null : new TorchRuntime();
+        using var network = runtime is null ? null : PresegmentationNetwork.Load(model!);
+        var cases = (network is null ? generator.Catalog.TrainingCases : generator.Catalog.ValidationCases).ToArray();
+        var panels = network is null ? 2 : 3;
+        var rgb = new byte[panels * size * size * 3];
+        var predicted = new byte[size * size];
         for (var n = 0; n < count; n++)
         {
             var sample = generator.Generate(cases[n % cases.Length], seed + n);
-            for (var y = 0; y < size; y++)
+            var line = $"{sample.Parameters.CaseId} {sample.Parameters.Contrast}, {sample.Parameters.ResolutionMm:F2} mm, rotation {sample.Parameters.RotationDegrees:F1} deg";
+            DrawPanel(rgb, panels, 0, sample.Image, null);
+            DrawPanel(rgb, panels, 1, sample.Image, sample.Labels);
+            if (network is not null)
             {
-                for (var x = 0; x < size; x++)
-                {
-                    var grey = (byte)Math.Clamp(MathF.Round(sample.Image[(y * size) + x] * 255f), 0f, 255f);
-                    var left = ((y * 2 * size) + x) * 3;
-                    rgb[left] = rgb[left + 1] = rgb[left + 2] = grey;
-                    var right = left + (size * 3);
-                    var label = sample.Labels[(y * size) + x];
-                    rgb[right] = label == 3 ? (byte)255 : (byte)(grey / 2);
-                    rgb[right + 1] = label == 2 ? (byte)255 : (byte)(grey / 2);
-                    rgb[right + 2] = label == 1 ? (byte)255 : (byte)(grey / 2);
-                    if (label == 0)
-                    {
-                        rgb[right] = rgb[right + 1] = rgb[right + 2] = grey;
-                    }
-                }
+                LabelDecoding.ToLabels(network.PredictProbabilities(sample.Image, 1, size, size), predicted);
+                DrawPanel(rgb, panels, 2, sample.Image, predicted);
+                var dice = DiceScore.Compute(predicted, sample.Labels);
+                line += string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; Dice canal {dice[0]:F3} vertebra {dice[1]:F3} disc {dice[2]:F3}");
             }
             var path = Path.Combine(folder, $"sample-{n:D2}.png");
-            SpineSegDiff.Imaging.Rendering.PngWriter.Write(path, rgb, 2 * size, size, channels: 3);
-            Console.WriteLine($"{path}: {sample.Parameters.CaseId} {sample.Parameters.Contrast}, {sample.Parameters.ResolutionMm:F2} mm, rotation {sample.Parameters.RotationDegrees:F1} deg");
+            SpineSegDiff.Imaging.Rendering.PngWriter.Write(path, rgb, panels * size, size, channels: 3);
+            Console.WriteLine($"{path}: {line}");
+        }
+    }
+
+    private static void DrawPanel(byte[] rgb, int panels, int panel, float[] image, byte[]? labels)
+    {
+        const int size = TrainingSliceGenerator.Size;
+        for (var y = 0; y < size; y++)
+        {
+            for (var x = 0; x < size; x++)
+            {
+                var grey = (byte)Math.Clamp(MathF.Round(image[(y * size) + x] * 255f), 0f, 255f);
+                var at = (((y * panels * size) + (panel * size) + x) * 3);
+                var label = labels?[(y * size) + x] ?? 0;
+                var dim = (byte)(grey / 2);
+                rgb[at] = label == 0 ? grey : label == 3 ? (byte)255 : dim;
+                rgb[at + 1] = label == 0 ? grey : label == 2 ? (byte)255 : dim;
+                rgb[at + 2] = label == 0 ? grey : label == 1 ? (byte)255 : dim;
+            }
         }
     }
 }
