@@ -34,6 +34,8 @@ internal sealed class DiffusionObjective : ITrainingObjective
 
     public SegmentationNetwork Network => _network;
 
+    public string ValidationNote => $"; single-step x0 prediction from the presegmentation noised to t = {_maxTimestep - 1} (fixed noise)";
+
     public JsonObject Configuration
     {
         get

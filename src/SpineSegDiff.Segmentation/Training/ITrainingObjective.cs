@@ -17,6 +17,9 @@ internal interface ITrainingObjective : IDisposable
     /// <summary>One optimiser step on a batch; <paramref name="stepSeed"/> seeds any per-step randomness (noise, t).</summary>
     TrainingLoss Step(TrainingBatch batch, long stepSeed);
 
+    /// <summary>How this objective's validation Dice is obtained, when more than "segment the slice" (starts with "; ").</summary>
+    string ValidationNote => string.Empty;
+
     /// <summary>Dice per class (canal, vertebra, disc) on the validation set, plus extra figures worth a line.</summary>
     (double[] Dice, string? Detail) Validate(ValidationSet validation);
 }

@@ -8,6 +8,8 @@ internal static class JsonFile
     public static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        // Cards are read by people: keep '>' and quotes as they are (the files are not embedded in HTML).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },

@@ -34,6 +34,12 @@ public sealed record ModelCard
 
     public required string Optimizer { get; init; }
 
+    /// <summary>Side of the square training patches (320 = whole slices); see TrainingCrop.</summary>
+    public int? TrainingPatchSize { get; init; }
+
+    /// <summary>What <see cref="ValidationDice"/> was measured on.</summary>
+    public string? Validation { get; init; }
+
     public double? TrainingSeconds { get; init; }
 
     public IReadOnlyDictionary<string, double>? ValidationDice { get; init; }
