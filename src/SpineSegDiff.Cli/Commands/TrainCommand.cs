@@ -34,11 +34,12 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps.", DefaultValueFactory = _ => 100 };
         var preseg = new Option<string?>("--preseg") { Description = "Diffusion only: the presegmentation model (default: models/presegmentation.model)." };
         var maxTimestep = new Option<int>("--t-pre") { Description = "Diffusion only: timesteps are drawn from [0, T_pre).", DefaultValueFactory = _ => 30 };
+        var corrupt = new Option<double>("--perturb-preseg") { Description = "Diffusion only: share of training inputs whose presegmentation is perturbed (boundaries moved, regions erased or swapped).", DefaultValueFactory = _ => 0.5 };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)." };
         var data = new Option<string?>("--data") { Description = $"SPIDER data folder (default: data/spider, or ${SpiderCatalog.EnvironmentVariable})." };
         var command = new Command("train", "Train the presegmentation or the SpineSegDiff network on synthetic images from real SPIDER anatomy.")
         {
-            target, output, steps, resume, batch, learningRate, warmup, crop, widths, initFrom, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, threads, data,
+            target, output, steps, resume, batch, learningRate, warmup, crop, widths, initFrom, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, corrupt, threads, data,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -60,6 +61,7 @@ internal static class TrainCommand
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 PresegmentationModel = parse.GetValue(preseg),
                 MaxTimestep = parse.GetValue(maxTimestep),
+                CorruptedPresegmentationFraction = parse.GetValue(corrupt),
             };
             if (!NetworkWidths.TryParse(parse.GetValue(widths), out var parsedWidths))
             {

@@ -18,14 +18,17 @@ internal sealed class DiffusionObjective : ITrainingObjective
     private readonly PresegmentationNetwork _presegmentation;
     private readonly CosineNoiseSchedule _schedule;
     private readonly int _maxTimestep;
+    private readonly PresegmentationCorruption _corruption;
     private double[]? _presegmentationDice;
 
-    public DiffusionObjective(SpineSegDiffNetwork network, PresegmentationNetwork presegmentation, int maxTimestep, int diffusionSteps)
+    public DiffusionObjective(
+        SpineSegDiffNetwork network, PresegmentationNetwork presegmentation, int maxTimestep, int diffusionSteps, double corruptedFraction)
     {
         _network = network;
         _presegmentation = presegmentation;
         _maxTimestep = maxTimestep;
         _schedule = new CosineNoiseSchedule(diffusionSteps);
+        _corruption = new PresegmentationCorruption(corruptedFraction);
     }
 
     public string Name => "spinesegdiff";
@@ -45,6 +48,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
             node["maxTrainingTimestep"] = _maxTimestep;
             node["noiseSchedule"] = "cosine";
             node["parameterisation"] = "x0";
+            node["corruptedPresegmentationFraction"] = _corruption.Fraction;
             return node;
         }
     }
@@ -57,7 +61,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
         {
             timesteps[i] = random.Next(_maxTimestep);
         }
-        var noisy = NoisedPresegmentation(batch.Images, batch.BatchSize, batch.Height, batch.Width, timesteps, random);
+        var noisy = NoisedPresegmentation(batch.Images, batch.BatchSize, batch.Height, batch.Width, timesteps, random, _corruption);
         var clean = new float[noisy.Length];
         LabelDecoding.ToOneHotBatch(batch.Labels, batch.BatchSize, clean, inside: 1f, outside: -1f);
         return _network.TrainStep(batch.Images, noisy, timesteps, clean, batch.Height, batch.Width);
@@ -78,7 +82,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
         foreach (var (images, labels, count) in validation.Batches(InferenceBatch))
         {
             var timesteps = Enumerable.Repeat((long)(_maxTimestep - 1), count).ToArray();
-            var noisy = NoisedPresegmentation(images, count, size, size, timesteps, random);
+            var noisy = NoisedPresegmentation(images, count, size, size, timesteps, random, corruption: null);
             using var features = _network.EncodeImage(images, count, size, size);
             var clean = _network.Denoise(features, noisy, timesteps);
             for (var i = 0; i < clean.Length; i++)
@@ -101,8 +105,12 @@ internal sealed class DiffusionObjective : ITrainingObjective
         _presegmentation.Dispose();
     }
 
-    /// <summary>x_t = sqrt(ᾱ_t)·(2p − 1) + sqrt(1 − ᾱ_t)·ε for the presegmentation probabilities p of each image.</summary>
-    private float[] NoisedPresegmentation(float[] images, int batch, int height, int width, long[] timesteps, Random random)
+    /// <summary>
+    /// x_t = sqrt(ᾱ_t)·(2p − 1) + sqrt(1 − ᾱ_t)·ε for the presegmentation probabilities p of each image (perturbed
+    /// first when training).
+    /// </summary>
+    private float[] NoisedPresegmentation(
+        float[] images, int batch, int height, int width, long[] timesteps, Random random, PresegmentationCorruption? corruption)
     {
         var probabilities = _presegmentation.PredictProbabilities(images, batch, height, width);
         var perImage = probabilities.Length / batch;
@@ -111,6 +119,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
         for (var b = 0; b < batch; b++)
         {
             var slice = probabilities.AsSpan(b * perImage, perImage);
+            corruption?.Apply(slice, height, width, random);
             for (var i = 0; i < slice.Length; i++)
             {
                 slice[i] = (2 * slice[i]) - 1;

@@ -68,6 +68,12 @@ public sealed record TrainingOptions
     /// <summary>Diffusion only: training timesteps are drawn from [0, T_pre); the paper's Table 2 finds 30 enough.</summary>
     public int MaxTimestep { get; init; } = 30;
 
+    /// <summary>
+    /// Diffusion only: share of training inputs whose presegmentation is perturbed (see
+    /// <see cref="PresegmentationCorruption"/>) so the refiner learns to correct it from the image.
+    /// </summary>
+    public double CorruptedPresegmentationFraction { get; init; } = 0.5;
+
     /// <summary>Diffusion only: T of the cosine schedule.</summary>
     public int DiffusionSteps { get; init; } = 1000;
 
@@ -143,6 +149,10 @@ public sealed record TrainingOptions
             if (DiffusionSteps < 2 || MaxTimestep < 1 || MaxTimestep > DiffusionSteps)
             {
                 errors.Add($"Need 1 <= T_pre <= T and T >= 2 (got T_pre {MaxTimestep}, T {DiffusionSteps}).");
+            }
+            if (CorruptedPresegmentationFraction is < 0 or > 1)
+            {
+                errors.Add($"The perturbed presegmentation fraction must be in [0, 1] (got {CorruptedPresegmentationFraction}).");
             }
         }
         return errors;

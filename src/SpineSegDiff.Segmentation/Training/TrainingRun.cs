@@ -237,7 +237,7 @@ public sealed class TrainingRun
         {
             var config = o.Widths is null ? SpineSegDiffConfig.Default : SpineSegDiffConfig.Default with { Widths = o.Widths };
             var diffusion = Prepare((path, withOptimizer) => SpineSegDiffNetwork.Load(path, restoreOptimizer: withOptimizer), () => SpineSegDiffNetwork.Create(config));
-            return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps);
+            return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps, o.CorruptedPresegmentationFraction);
         }
         catch
         {
