@@ -17,6 +17,9 @@ public static class Program
             PhantomCommand.Create(),
             BenchModelCommand.Create(),
             TrainCommand.Create(),
+            SegmentCommand.Create(),
+            EvaluateCommand.Create(),
+            BenchSegmentCommand.Create(),
         };
         // Ctrl+C / SIGTERM cancel the command's token; the program then gets this long to finish cleanly (a training
         // step and its checkpoint, the node's open associations) before the process is ended regardless.

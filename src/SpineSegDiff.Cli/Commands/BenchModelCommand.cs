@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using SpineSegDiff.Cli.Hosting;
 using SpineSegDiff.Segmentation.Native;
 using SpineSegDiff.Segmentation.Networks;
 using SpineSegDiff.Segmentation.Training;
@@ -101,7 +102,7 @@ internal static class BenchModelCommand
         var budget = presegOne + encodeOne + s.Steps * denoiseBatch;
         Console.WriteLine($"| inference budget: 1 preseg + 1 IE + {s.Steps} x denoiser B={s.Samples} | {budget:F0} |");
         Console.WriteLine();
-        Console.WriteLine($"peak RSS (VmHWM): {PeakResidentMegabytes():F0} MB");
+        Console.WriteLine($"peak RSS (VmHWM): {ProcessMemory.PeakResidentMegabytes():F0} MB");
         return 0;
     }
 
@@ -135,18 +136,5 @@ internal static class BenchModelCommand
         var median = repeats % 2 == 1 ? times[repeats / 2] : (times[(repeats / 2) - 1] + times[repeats / 2]) / 2;
         Console.WriteLine($"| {name} | {median:F1} |");
         return median;
-    }
-
-    private static double PeakResidentMegabytes()
-    {
-        const string status = "/proc/self/status";
-        if (!File.Exists(status))
-        {
-            return double.NaN;
-        }
-
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        var kilobytes = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        return kilobytes is null ? double.NaN : double.Parse(kilobytes, CultureInfo.InvariantCulture) / 1024;
     }
 }

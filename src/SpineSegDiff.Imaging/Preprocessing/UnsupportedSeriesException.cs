@@ -9,6 +9,9 @@ public enum SeriesRejection
     InconsistentSpacing,
     NotSagittal,
     UnsupportedPixelData,
+
+    /// <summary>The input holds more than one series.</summary>
+    MixedSeries,
 }
 
 /// <summary>
