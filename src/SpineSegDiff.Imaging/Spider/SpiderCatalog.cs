@@ -6,21 +6,21 @@ namespace SpineSegDiff.Imaging.Spider;
 
 /// <summary>
 /// The SPIDER material in the repository (data/spider: masks/*.mha, metadata/overview.csv and
-/// metadata/radiological_gradings.csv): the cases, their real header values, the Pfirrmann grades and the
-/// patient-level split. Immutable after <see cref="Open"/>; safe to share between threads.
+/// metadata/radiological_gradings.csv): the cases, their real header values, the radiological disc gradings and
+/// the patient-level split. Immutable after <see cref="Open"/>; safe to share between threads.
 /// </summary>
 public sealed class SpiderCatalog
 {
     public const string EnvironmentVariable = "SPINESEG_SPIDER_DIR";
 
     private readonly Dictionary<string, SpiderSeriesMetadata> _metadata;
-    private readonly Dictionary<(int Patient, int Disc), int> _pfirrmann;
+    private readonly Dictionary<(int Patient, int Disc), DiscGrading> _gradings;
 
     private SpiderCatalog(
         string root,
         IReadOnlyList<SpiderCase> cases,
         Dictionary<string, SpiderSeriesMetadata> metadata,
-        Dictionary<(int, int), int> pfirrmann,
+        Dictionary<(int, int), DiscGrading> gradings,
         DatasetSplit split,
         string dataSha256,
         IReadOnlyList<string> files)
@@ -28,7 +28,7 @@ public sealed class SpiderCatalog
         Root = root;
         Cases = cases;
         _metadata = metadata;
-        _pfirrmann = pfirrmann;
+        _gradings = gradings;
         Split = split;
         DataSha256 = dataSha256;
         Files = files;
@@ -75,8 +75,17 @@ public sealed class SpiderCatalog
     /// (1 = lowest). That is the gradings file's "IVD label" in both mask numbering conventions: 201 and 224 are
     /// each the lowest disc of their convention (checked against the masks' geometry).
     /// </summary>
-    public int? PfirrmannGrade(int patient, int discFromBottom) =>
-        _pfirrmann.TryGetValue((patient, discFromBottom), out var grade) ? grade : null;
+    public int? PfirrmannGrade(int patient, int discFromBottom) => DiscGrading(patient, discFromBottom)?.Pfirrmann;
+
+    /// <summary>
+    /// All gradings of a patient's disc (rank from the bottom, as <see cref="PfirrmannGrade"/>); null when the
+    /// gradings file does not list it.
+    /// </summary>
+    public DiscGrading? DiscGrading(int patient, int discFromBottom) => _gradings.GetValueOrDefault((patient, discFromBottom));
+
+    /// <summary>A patient's graded discs, lowest first; empty when the patient is not graded.</summary>
+    public IReadOnlyList<DiscGrading> DiscGradings(int patient) =>
+        [.. _gradings.Values.Where(g => g.Patient == patient).OrderBy(g => g.DiscFromBottom)];
 
     public DatasetSplitRecord SplitRecord() => new(
         DatasetSplit.Method,
@@ -130,14 +139,14 @@ public sealed class SpiderCatalog
         var overview = Path.Combine(root, "metadata", "overview.csv");
         var gradings = Path.Combine(root, "metadata", "radiological_gradings.csv");
         var metadata = File.Exists(overview) ? ReadOverview(overview) : [];
-        var pfirrmann = File.Exists(gradings) ? ReadGradings(gradings) : [];
+        var discGradings = File.Exists(gradings) ? ReadGradings(gradings) : [];
         var files = cases.Select(c => Path.GetRelativePath(root, c.MaskPath))
             .Concat(new[] { overview, gradings }.Where(File.Exists).Select(p => Path.GetRelativePath(root, p)))
             .Select(p => p.Replace('\\', '/'))
             .Order(StringComparer.Ordinal)
             .ToList();
         var split = DatasetSplit.Create(cases.Select(c => c.Patient), validationFraction);
-        return new SpiderCatalog(root, cases, metadata, pfirrmann, split, HashFiles(root, files), files);
+        return new SpiderCatalog(root, cases, metadata, discGradings, split, HashFiles(root, files), files);
     }
 
     private static string HashFiles(string root, IReadOnlyList<string> files)
@@ -187,24 +196,51 @@ public sealed class SpiderCatalog
         return result;
     }
 
-    private static Dictionary<(int, int), int> ReadGradings(string path)
+    /// <summary>
+    /// Rows whose patient, disc or Pfirrmann grade is not a number are skipped (as the grade-only reader did); in a
+    /// row that is kept, every other column must be a number too, since a silently defaulted finding would be
+    /// wrong data.
+    /// </summary>
+    private static Dictionary<(int, int), DiscGrading> ReadGradings(string path)
     {
         var table = CsvTable.Read(path);
         var patient = table.Column("Patient");
         var disc = table.Column("IVD label");
         var grade = table.Column("Pfirrman grade");
-        var result = new Dictionary<(int, int), int>();
-        foreach (var row in table.Rows)
+        var modic = table.Column("Modic");
+        var upper = table.Column("UP endplate");
+        var lower = table.Column("LOW endplate");
+        var spondylolisthesis = table.Column("Spondylolisthesis");
+        var herniation = table.Column("Disc herniation");
+        var narrowing = table.Column("Disc narrowing");
+        var bulging = table.Column("Disc bulging");
+        var result = new Dictionary<(int, int), DiscGrading>();
+        for (var r = 0; r < table.Rows.Count; r++)
         {
-            if (int.TryParse(CsvTable.Field(row, patient), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p)
-                && int.TryParse(CsvTable.Field(row, disc), NumberStyles.Integer, CultureInfo.InvariantCulture, out var d)
-                && int.TryParse(CsvTable.Field(row, grade), NumberStyles.Integer, CultureInfo.InvariantCulture, out var g))
+            var row = table.Rows[r];
+            if (!TryInt(row, patient, out var p) || !TryInt(row, disc, out var d) || !TryInt(row, grade, out var g))
             {
-                result[(p, d)] = g;
+                continue;
             }
+            int Required(int column) => TryInt(row, column, out var value) ? value
+                : throw new InvalidDataException($"{path} row {r + 2}: '{table.Header[column]}' is '{CsvTable.Field(row, column)}', not a number.");
+            result[(p, d)] = new DiscGrading(
+                p,
+                d,
+                g,
+                Narrowing: Required(narrowing) != 0,
+                Spondylolisthesis: Required(spondylolisthesis) != 0,
+                Herniation: Required(herniation) != 0,
+                Bulging: Required(bulging) != 0,
+                Modic: Required(modic),
+                UpperEndplate: Required(upper) != 0,
+                LowerEndplate: Required(lower) != 0);
         }
         return result;
     }
+
+    private static bool TryInt(string[] row, int column, out int value) =>
+        int.TryParse(CsvTable.Field(row, column), NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
 
     private static string? NullIfEmpty(string value)
     {

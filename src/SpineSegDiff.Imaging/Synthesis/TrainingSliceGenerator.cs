@@ -24,6 +24,13 @@ public sealed record SampleParameters(
 public sealed record TrainingSample(float[] Image, byte[] Labels, SampleParameters Parameters);
 
 /// <summary>
+/// A <see cref="TrainingSample"/> plus, per pixel, which disc it belongs to: 0 where the label is not a disc, else
+/// the disc's rank from the bottom (1 = lowest, the gradings file's "IVD label"). Lets evaluation score discs one
+/// by one and relate errors to <see cref="DiscGrading"/>.
+/// </summary>
+public sealed record EvaluationSample(float[] Image, byte[] Labels, byte[] DiscRanks, SampleParameters Parameters);
+
+/// <summary>
 /// Makes synthetic 2D training pairs from the real SPIDER label maps. Each sample is rendered as a sagittal MR
 /// acquisition (random contrast, resolution, field of view, pose, elastic deformation, blur, bias, Rician noise)
 /// and then run through exactly the inference preprocessing (<see cref="SlicePreprocessor"/>): 98th-percentile
@@ -73,6 +80,43 @@ public sealed class TrainingSliceGenerator
         {
             throw new ArgumentException($"Image and label buffers must hold {Size}x{Size} elements.");
         }
+        return GenerateInto(spiderCase, seed, image, labels, [], contrast);
+    }
+
+    /// <summary>
+    /// The sample <see cref="Generate(SpiderCase, int, MrContrast?)"/> gives for the same arguments (identical image,
+    /// labels and parameters), plus its disc-rank map.
+    /// </summary>
+    public EvaluationSample GenerateWithDiscRanks(SpiderCase spiderCase, int seed, MrContrast? contrast = null)
+    {
+        var image = new float[Size * Size];
+        var labels = new byte[Size * Size];
+        var discRanks = new byte[Size * Size];
+        var parameters = Generate(spiderCase, seed, image, labels, discRanks, contrast);
+        return new EvaluationSample(image, labels, discRanks, parameters);
+    }
+
+    /// <summary>
+    /// As <see cref="Generate(SpiderCase, int, Span{float}, Span{byte}, MrContrast?)"/>, also writing each pixel's
+    /// disc rank from the bottom (0 = not a disc) into <paramref name="discRanks"/>.
+    /// </summary>
+    public SampleParameters Generate(SpiderCase spiderCase, int seed, Span<float> image, Span<byte> labels, Span<byte> discRanks, MrContrast? contrast = null)
+    {
+        ArgumentNullException.ThrowIfNull(spiderCase);
+        if (image.Length != Size * Size || labels.Length != Size * Size || discRanks.Length != Size * Size)
+        {
+            throw new ArgumentException($"Image, label and disc-rank buffers must hold {Size}x{Size} elements.");
+        }
+        return GenerateInto(spiderCase, seed, image, labels, discRanks, contrast);
+    }
+
+    /// <summary>
+    /// The one sampling path behind every overload. The disc ranks consume no random numbers and come from the same
+    /// tissue code as the labels, so asking for them cannot change the image or the labels.
+    /// </summary>
+    /// <param name="discRanks">Empty to skip.</param>
+    private SampleParameters GenerateInto(SpiderCase spiderCase, int seed, Span<float> image, Span<byte> labels, Span<byte> discRanks, MrContrast? contrast)
+    {
         var anatomy = Anatomy(spiderCase);
         var o = Options;
         var random = new Random(seed);
@@ -109,7 +153,7 @@ public sealed class TrainingSliceGenerator
         {
             SyntheticMrRenderer.Render(anatomy, rasSlice, acquisition, settings, random, pixels.AsSpan(0, n));
             var (transform, reference) = SlicePreprocessor.Preprocess(pixels.AsSpan(0, n), rows, cols, spacing, spacing, image, scratch);
-            SampleLabels(anatomy, rasSlice, acquisition, transform, labels);
+            SampleLabels(anatomy, rasSlice, acquisition, transform, labels, discRanks);
             return new SampleParameters(spiderCase.Id, seed, chosen, rasSlice, rasSlice - anatomy.SpineCentreSlice, rows, cols, spacing,
                 angle * 180 / Math.PI, scale, elastic, reference);
         }
@@ -124,9 +168,12 @@ public sealed class TrainingSliceGenerator
     /// Labels on the model grid: each model pixel goes back through the preprocessing transform to the acquisition
     /// grid and through the pose/elastic warp to the anatomy, the same path its image intensity took.
     /// Outside the acquired field of view the image is zero padding and the label background.
+    /// The tissue code is looked up once per pixel; its class goes to <paramref name="labels"/> and, unless
+    /// <paramref name="discRanks"/> is empty, its disc rank (code - <see cref="SpineAnatomy.DiscBase"/>) to that.
     /// </summary>
-    private static void SampleLabels(SpineAnatomy anatomy, int rasSlice, AcquisitionGeometry acquisition, CanonicalGridTransform transform, Span<byte> labels)
+    private static void SampleLabels(SpineAnatomy anatomy, int rasSlice, AcquisitionGeometry acquisition, CanonicalGridTransform transform, Span<byte> labels, Span<byte> discRanks)
     {
+        var ranks = !discRanks.IsEmpty;
         var slice = anatomy.Slice(rasSlice);
         int srcRows = anatomy.Rows, srcCols = anatomy.Columns;
         for (var u = 0; u < Size; u++)
@@ -137,15 +184,23 @@ public sealed class TrainingSliceGenerator
             for (var v = 0; v < Size; v++)
             {
                 var col = transform.SourceColumn(v);
-                if (!inRows || col < -0.5 || col > acquisition.Columns - 0.5)
+                var outsideFov = !inRows || col < -0.5 || col > acquisition.Columns - 0.5;
+                byte tissue = 0;
+                if (!outsideFov)
                 {
-                    labels[u * Size + v] = 0;
-                    continue;
+                    var (ay, ax) = acquisition.AnatomyPoint(y, (col - acquisition.CentreColumn) * acquisition.ColumnSpacing);
+                    var ir = (int)Math.Floor(ay / anatomy.RowSpacing + 0.5);
+                    var ic = (int)Math.Floor(ax / anatomy.ColumnSpacing + 0.5);
+                    if ((uint)ir < (uint)srcRows && (uint)ic < (uint)srcCols)
+                    {
+                        tissue = slice[ir * srcCols + ic];
+                    }
                 }
-                var (ay, ax) = acquisition.AnatomyPoint(y, (col - acquisition.CentreColumn) * acquisition.ColumnSpacing);
-                var ir = (int)Math.Floor(ay / anatomy.RowSpacing + 0.5);
-                var ic = (int)Math.Floor(ax / anatomy.ColumnSpacing + 0.5);
-                labels[u * Size + v] = (uint)ir < (uint)srcRows && (uint)ic < (uint)srcCols ? SpineAnatomy.ClassOf(slice[ir * srcCols + ic]) : (byte)0;
+                labels[u * Size + v] = SpineAnatomy.ClassOf(tissue);
+                if (ranks)
+                {
+                    discRanks[u * Size + v] = tissue >= SpineAnatomy.DiscBase ? (byte)(tissue - SpineAnatomy.DiscBase) : (byte)0;
+                }
             }
         }
     }

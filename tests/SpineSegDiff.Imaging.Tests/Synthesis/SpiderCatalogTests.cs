@@ -20,6 +20,44 @@ public sealed class SpiderCatalogTests
     }
 
     [Fact]
+    public void Disc_gradings_carry_every_finding_of_the_gradings_file()
+    {
+        var catalog = SpiderData.Catalog;
+        // Rows of radiological_gradings.csv (Patient,IVD label,Modic,UP endplate,LOW endplate,Spondylolisthesis,
+        // Disc herniation,Disc narrowing,Disc bulging,Pfirrman grade), chosen so each column differs from its neighbours.
+        catalog.DiscGrading(184, 1).Should().Be(new DiscGrading(184, 1, Pfirrmann: 4, Narrowing: true, Spondylolisthesis: true,
+            Herniation: false, Bulging: true, Modic: 0, UpperEndplate: true, LowerEndplate: true)); // 184,1,0,1,1,1,0,1,1,4
+        catalog.DiscGrading(10, 2).Should().Be(new DiscGrading(10, 2, Pfirrmann: 5, Narrowing: true, Spondylolisthesis: false,
+            Herniation: true, Bulging: false, Modic: 2, UpperEndplate: true, LowerEndplate: true)); // 10,2,2,1,1,0,1,1,0,5
+        catalog.DiscGrading(1, 6).Should().Be(new DiscGrading(1, 6, Pfirrmann: 4, Narrowing: true, Spondylolisthesis: false,
+            Herniation: false, Bulging: false, Modic: 0, UpperEndplate: false, LowerEndplate: true)); // 1,6,0,0,1,0,0,1,0,4
+        catalog.DiscGrading(17, 2).Should().Be(new DiscGrading(17, 2, Pfirrmann: 1, Narrowing: false, Spondylolisthesis: false,
+            Herniation: false, Bulging: true, Modic: 3, UpperEndplate: false, LowerEndplate: false)); // 17,2,3,0,0,0,0,0,1,1
+        catalog.DiscGrading(184, 8).Should().BeNull();
+        catalog.DiscGrading(9999, 1).Should().BeNull();
+        catalog.PfirrmannGrade(9999, 1).Should().BeNull();
+        catalog.DiscGradings(110).Select(g => g.DiscFromBottom).Should().Equal(1, 2, 3, 4, 5, 6, 7);
+        catalog.DiscGradings(110).Select(g => g.Pfirrmann).Should().Equal(5, 3, 3, 3, 5, 3, 3);
+        catalog.DiscGradings(9999).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Every_row_of_the_gradings_file_is_read_and_the_pfirrmann_lookup_agrees()
+    {
+        var catalog = SpiderData.Catalog;
+        var lines = File.ReadAllLines(Path.Combine(catalog.Root, "metadata", "radiological_gradings.csv"));
+        lines[0].Should().Be("Patient,IVD label,Modic,UP endplate,LOW endplate,Spondylolisthesis,Disc herniation,Disc narrowing,Disc bulging,Pfirrman grade");
+        lines.Length.Should().BeGreaterThan(1000);
+        foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+        {
+            var v = line.Split(',').Select(int.Parse).ToArray();
+            var grading = catalog.DiscGrading(v[0], v[1]);
+            grading.Should().Be(new DiscGrading(v[0], v[1], v[9], v[7] != 0, v[5] != 0, v[6] != 0, v[8] != 0, v[2], v[3] != 0, v[4] != 0), line);
+            catalog.PfirrmannGrade(v[0], v[1]).Should().Be(v[9]);
+        }
+    }
+
+    [Fact]
     public void The_split_is_by_patient_about_a_fifth_and_reproducible()
     {
         var catalog = SpiderData.Catalog;

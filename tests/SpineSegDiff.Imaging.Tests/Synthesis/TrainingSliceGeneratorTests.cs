@@ -99,6 +99,80 @@ public sealed class TrainingSliceGeneratorTests
     }
 
     [Fact]
+    public void Asking_for_disc_ranks_leaves_image_labels_and_parameters_unchanged()
+    {
+        foreach (var (id, seed) in new[] { ("104_t2", 123), ("24_t1", 0), ("110_t2_SPACE", 7), ("250_t2", 99_999) })
+        {
+            var spiderCase = SpiderData.Catalog.Case(id);
+            var plain = Generator.Generate(spiderCase, seed);
+            var ranked = Generator.GenerateWithDiscRanks(spiderCase, seed);
+            ranked.Image.Should().Equal(plain.Image, $"{id} seed {seed}");
+            ranked.Labels.Should().Equal(plain.Labels, $"{id} seed {seed}");
+            ranked.Parameters.Should().Be(plain.Parameters);
+
+            var image = new float[320 * 320];
+            var labels = new byte[320 * 320];
+            var ranks = new byte[320 * 320];
+            Generator.Generate(spiderCase, seed, image, labels, ranks, MrContrast.T1).Should().Be(Generator.Generate(spiderCase, seed, MrContrast.T1).Parameters);
+            labels.Should().Equal(Generator.Generate(spiderCase, seed, MrContrast.T1).Labels);
+        }
+    }
+
+    [Fact]
+    public void Every_disc_pixel_has_a_rank_and_no_other_pixel_does()
+    {
+        foreach (var id in new[] { "104_t2", "24_t1", "110_t2_SPACE", "166_t2" })
+        {
+            var spiderCase = SpiderData.Catalog.Case(id);
+            var discCount = Generator.Anatomy(spiderCase).DiscCount;
+            for (var seed = 0; seed < 3; seed++)
+            {
+                var sample = Generator.GenerateWithDiscRanks(spiderCase, seed);
+                for (var p = 0; p < sample.Labels.Length; p++)
+                {
+                    if (sample.Labels[p] == LabelClasses.Disc)
+                    {
+                        ((int)sample.DiscRanks[p]).Should().BeInRange(1, discCount, $"{id} seed {seed} pixel {p} is a disc");
+                    }
+                    else if (sample.DiscRanks[p] != 0)
+                    {
+                        sample.DiscRanks[p].Should().Be(0, $"{id} seed {seed} pixel {p} is label {sample.Labels[p]}, not a disc");
+                    }
+                }
+                sample.DiscRanks.Distinct().Count().Should().BeGreaterThan(3, $"{id} seed {seed} shows several discs");
+            }
+        }
+    }
+
+    [Fact]
+    public void Disc_ranks_count_upward_from_the_lowest_disc()
+    {
+        // Canonical rows run toward inferior, so a higher rank (a disc further up) sits on smaller row indices.
+        foreach (var id in new[] { "104_t2", "110_t2_SPACE", "250_t2" })
+        {
+            for (var seed = 0; seed < 3; seed++)
+            {
+                var sample = Generator.GenerateWithDiscRanks(SpiderData.Catalog.Case(id), seed);
+                var meanRows = sample.DiscRanks
+                    .Select((rank, p) => (Rank: rank, Row: p / 320))
+                    .Where(x => x.Rank > 0)
+                    .GroupBy(x => x.Rank)
+                    .Where(g => g.Count() >= 20)
+                    .OrderBy(g => g.Key)
+                    .Select(g => g.Average(x => x.Row))
+                    .ToList();
+                meanRows.Should().HaveCountGreaterThan(3);
+                meanRows.Should().BeInDescendingOrder($"{id} seed {seed}: disc 1 is the lowest");
+            }
+        }
+    }
+
+    [Fact]
+    public void Rejects_a_disc_rank_buffer_of_the_wrong_size() =>
+        FluentActions.Invoking(() => Generator.Generate(SpiderData.Catalog.Cases[0], 1, new float[320 * 320], new byte[320 * 320], new byte[10]))
+            .Should().Throw<ArgumentException>();
+
+    [Fact]
     public void Rejects_buffers_of_the_wrong_size() =>
         FluentActions.Invoking(() => Generator.Generate(SpiderData.Catalog.Cases[0], 1, new float[10], new byte[10]))
             .Should().Throw<ArgumentException>();
