@@ -113,7 +113,7 @@ internal static class SegmentCommand
             await Console.Out.WriteLineAsync(string.Create(c,
                 $"Central sagittal slice {slice.SliceIndex + 1}/{slice.SliceCount}, {slice.SourceRows}x{slice.SourceColumns} at " +
                 $"{slice.Source.RowSpacing:F3}x{slice.Source.ColumnSpacing:F3} mm; areas: canal {areas[0]:F0} mm², vertebrae {areas[1]:F0} mm², discs {areas[2]:F0} mm²; " +
-                $"{run.Result.Structures.Count(s => s.Structure == "vertebra")} vertebrae, {run.Result.Structures.Count(s => s.Structure == "disc")} discs")).ConfigureAwait(false);
+                $"connected regions: {run.Result.Structures.Count(s => s.Structure == "vertebra")} vertebra (bodies and posterior elements), {run.Result.Structures.Count(s => s.Structure == "disc")} disc")).ConfigureAwait(false);
             await Console.Out.WriteLineAsync(string.Create(c,
                 $"Time: {total.Elapsed.TotalSeconds:F1} s in all; networks {timings.Network.TotalSeconds:F1} s " +
                 $"(presegmentation {timings[Stage.Presegmentation].TotalSeconds:F2}, image encoder {timings[Stage.ImageEncoder].TotalSeconds:F2}, " +

@@ -14,7 +14,7 @@ namespace SpineSegDiff.Imaging.Synthesis;
 /// </summary>
 public sealed class SpineAnatomy
 {
-    /// <summary>Tissue code of the lowest disc (code - DiscBase = disc rank from the bottom, 1-based).</summary>
+    /// <summary>Disc tissue codes start above this: code - DiscBase = the disc rank from the bottom (1 = lowest disc, code 17).</summary>
     public const byte DiscBase = 16;
 
     /// <summary>Grade assumed for discs the gradings file does not list.</summary>

@@ -82,9 +82,7 @@ public static class EvaluationReport
         md.AppendLine(Invariant($"Inference profile: {o.Profile}."));
         var patients = o.Cases.Select(c => c.Patient).Distinct().Order().ToList();
         md.AppendLine(Invariant(
-            $"Test images: {r.Images.Count} synthetic sagittal slices rendered from the real SPIDER label maps of {o.Cases.Count} series of " +
-            $"{patients.Count} patients ({string.Join(", ", patients)}), none of whom the models were trained on; contrasts " +
-            $"{string.Join(", ", o.Contrasts.Select(ContrastName))}, {o.SeedsPerContrast} rendering(s) each (pose, resolution, field of view, bias, noise drawn per seed)."));
+            $"Test images: {r.Images.Count} synthetic sagittal slices rendered from the real SPIDER label maps of {o.Cases.Count} series of {patients.Count} patients ({string.Join(", ", patients)}), none of whom the models were trained on; contrasts {string.Join(", ", o.Contrasts.Select(ContrastName))}, {o.SeedsPerContrast} rendering(s) each (pose, resolution, field of view, bias, noise drawn per seed)."));
         md.AppendLine("Dice is scored on the 320 x 320, 1 mm model grid against the label map rendered with the image; both methods get the same");
         md.AppendLine("post-processing (threshold 0.5, fill holes, drop components under 64 mm²). Synthetic images: not a clinical validation.").AppendLine();
 
@@ -116,8 +114,7 @@ public static class EvaluationReport
 
         md.AppendLine("## Effect of t_start (the paper's Table 2)").AppendLine();
         md.AppendLine(Invariant(
-            $"Pooled Dice on the first T2-like rendering of each case ({r.AblationImages} images); the presegmentation noised to t_start, then " +
-            $"{o.Profile.Steps} DDIM steps to 0 with {o.Profile.Samples} samples. The model was trained on t in [0, 30)."));
+            $"Pooled Dice on the first T2-like rendering of each case ({r.AblationImages} images); the presegmentation noised to t_start, then {o.Profile.Steps} DDIM steps to 0 with {o.Profile.Samples} samples. The model was trained on t in [0, 30)."));
         md.AppendLine();
         md.AppendLine("| t_start | Spinal canal | Vertebra | Disc | Mean |");
         md.AppendLine("|---|---|---|---|---|");
@@ -130,8 +127,7 @@ public static class EvaluationReport
 
         md.AppendLine("## Discs by pathology (the paper's Figure 2)").AppendLine();
         md.AppendLine(Invariant(
-            $"Dice of each disc separately (the disc's pixels against predicted disc pixels within {PerDiscDice.DefaultMargin} mm of it), grouped by the " +
-            "radiological gradings of SPIDER (metadata/radiological_gradings.csv). Mean over discs."));
+            $"Dice of each disc separately (the disc's pixels against predicted disc pixels within {PerDiscDice.DefaultMargin} mm of it), grouped by the radiological gradings of SPIDER (metadata/radiological_gradings.csv). Mean over discs."));
         md.AppendLine();
         md.AppendLine("| Group | Discs | Presegmentation | SpineSegDiff | Difference |");
         md.AppendLine("|---|---|---|---|---|");

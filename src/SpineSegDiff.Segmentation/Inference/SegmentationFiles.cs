@@ -24,6 +24,15 @@ public static class SegmentationFiles
     /// <summary>Previews of small images are enlarged to at least this many pixels across.</summary>
     private const int PreviewMinimumSize = 512;
 
+    public const string HeatmapCaption = "uncertainty (bits)";
+
+    /// <summary>
+    /// Heat below this is not coloured in previews. The denoiser's tanh output rarely saturates: a confident background
+    /// pixel of the shipped model sits near p = 0.03, about 0.2 bits, and tinting the whole image would hide the
+    /// boundaries and regions that matter. The .mha keeps every value.
+    /// </summary>
+    public const float HeatmapDisplayFloor = 0.3f;
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public static IReadOnlyList<string> Write(
@@ -61,12 +70,12 @@ public static class SegmentationFiles
         var scale = Math.Max(1, (int)Math.Ceiling((double)PreviewMinimumSize / Math.Max(rows, columns)));
         var grey = OverlayRenderer.Greyscale(mr, columns, rows);
         var overlayPath = Path.Combine(directory, Overlay);
-        OverlayRenderer.LabelOverlay(grey, result.Labels).Upscale(scale).SavePng(overlayPath);
+        OverlayRenderer.LabelOverlay(grey, result.Labels, scale: scale).SavePng(overlayPath);
         written.Add(overlayPath);
         if (result.Uncertainty is { } heatmap)
         {
             var previewPath = Path.Combine(directory, HeatmapPreview);
-            OverlayRenderer.HeatmapOverlay(grey.Upscale(scale), Upscale(heatmap, columns, rows, scale), caption: "uncertainty (bits)").SavePng(previewPath);
+            OverlayRenderer.HeatmapOverlay(grey, heatmap, caption: HeatmapCaption, scale: scale, floor: HeatmapDisplayFloor).SavePng(previewPath);
             written.Add(previewPath);
         }
 
@@ -83,23 +92,6 @@ public static class SegmentationFiles
         ArgumentNullException.ThrowIfNull(slice);
         var g = series.Volume.Geometry;
         return new VolumeGeometry(g.Size0, g.Size1, 1, g.Spacing, slice.Source.ImagePositionPatient, g.Direction);
-    }
-
-    private static float[] Upscale(float[] map, int width, int height, int scale)
-    {
-        if (scale == 1)
-        {
-            return map;
-        }
-        var output = new float[width * scale * height * scale];
-        for (var y = 0; y < height * scale; y++)
-        {
-            for (var x = 0; x < width * scale; x++)
-            {
-                output[(y * width * scale) + x] = map[((y / scale) * width) + (x / scale)];
-            }
-        }
-        return output;
     }
 
     private static JsonObject SummaryJson(
