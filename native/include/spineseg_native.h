@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define SSN_ABI_VERSION 1
+#define SSN_ABI_VERSION 2
 #define SSN_MAX_LEVELS 8
 
 typedef enum ssn_status {
@@ -99,6 +99,11 @@ SSN_API int32_t ssn_model_free(ssn_model* model);
 SSN_API int32_t ssn_model_config(ssn_model* model, ssn_network_config* config);
 SSN_API int32_t ssn_model_device(ssn_model* model, int32_t* device);
 SSN_API int32_t ssn_model_parameter_count(ssn_model* model, int64_t* count);
+/* Warm start (ABI 2): copies a presegmentation network of the same widths and LeakyReLU slope into a diffusion network so that, before
+ * any training, its x0 prediction equals the presegmentation: image encoder <- encoder, decoder <- decoder, head <-
+ * head / 2 (tanh(z/2) = 2 sigmoid(z) - 1), and the mask branch (denoiser encoder) zero-initialised at the last
+ * normalisation of every stage so it adds nothing until trained. Time conditioning stays at its identity start. */
+SSN_API int32_t ssn_diffusion_init_from_presegmentation(ssn_model* diffusion, ssn_model* presegmentation);
 /* Floating-point operations (2 x multiply-accumulates of convolutions and linear layers) of one forward of one
  * image of height x width through the given ssn_stage. */
 SSN_API int32_t ssn_model_forward_flops(ssn_model* model, int32_t stage, int32_t height, int32_t width,

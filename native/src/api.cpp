@@ -4,11 +4,13 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <new>
 #include <sstream>
@@ -402,6 +404,44 @@ SSN_API int32_t ssn_model_load(const char* path, int32_t expected_kind, int32_t 
         loaded->module().to(target);
         loaded->device = target;
         *model = loaded.release();
+    });
+}
+
+SSN_API int32_t ssn_diffusion_init_from_presegmentation(ssn_model* diffusion, ssn_model* presegmentation) {
+    return guarded([&] {
+        require_not_null(diffusion, "diffusion");
+        require_not_null(presegmentation, "presegmentation");
+        if (diffusion->config.kind != SSN_NETWORK_DIFFUSION || presegmentation->config.kind != SSN_NETWORK_PRESEGMENTATION)
+            fail(SSN_ERROR_INVALID_ARGUMENT, "need a diffusion network and a presegmentation network");
+        if (diffusion->config.level_count != presegmentation->config.level_count ||
+            !std::equal(diffusion->config.widths, diffusion->config.widths + diffusion->config.level_count, presegmentation->config.widths))
+            fail(SSN_ERROR_SHAPE, "the presegmentation network's widths differ from the diffusion network's");
+        if (diffusion->config.leaky_slope != presegmentation->config.leaky_slope)
+            fail(SSN_ERROR_INVALID_ARGUMENT, "the presegmentation network's LeakyReLU slope differs from the diffusion network's");
+        std::map<std::string, torch::Tensor> target;
+        for (auto& [name, parameter] : named_parameters(diffusion)) target.emplace(name, parameter);
+        torch::NoGradGuard no_grad;
+        for (auto& [name, parameter] : named_parameters(presegmentation)) {
+            std::string mapped;
+            double scale = 1.0;
+            if (name.rfind("encoder.", 0) == 0) {
+                mapped = "image_encoder." + name.substr(8);
+            } else if (name.rfind("decoder.", 0) == 0) {
+                mapped = name;
+            } else if (name.rfind("head.", 0) == 0) {
+                mapped = name;
+                scale = 0.5;
+            } else {
+                fail(SSN_ERROR_CHECKPOINT, "unexpected presegmentation parameter '" + name + "'");
+            }
+            auto found = target.find(mapped);
+            if (found == target.end() || found->second.sizes() != parameter.sizes())
+                fail(SSN_ERROR_SHAPE, "no diffusion parameter of the same shape for '" + name + "'");
+            found->second.copy_(parameter.to(found->second.device()) * scale);
+        }
+        for (auto& [name, parameter] : target) {
+            if (name.rfind("denoiser_encoder.", 0) == 0 && name.find(".norm2.") != std::string::npos) parameter.zero_();
+        }
     });
 }
 

@@ -35,11 +35,12 @@ internal static class TrainCommand
         var preseg = new Option<string?>("--preseg") { Description = "Diffusion only: the presegmentation model (default: models/presegmentation.model)." };
         var maxTimestep = new Option<int>("--t-pre") { Description = "Diffusion only: timesteps are drawn from [0, T_pre).", DefaultValueFactory = _ => 30 };
         var corrupt = new Option<double>("--perturb-preseg") { Description = "Diffusion only: share of training inputs whose presegmentation is perturbed (boundaries moved, regions erased or swapped).", DefaultValueFactory = _ => 0.5 };
+        var fromPreseg = new Option<bool>("--from-preseg") { Description = "Diffusion only: start a new network from the presegmentation model's weights (mask branch at zero)." };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)." };
         var data = new Option<string?>("--data") { Description = $"SPIDER data folder (default: data/spider, or ${SpiderCatalog.EnvironmentVariable})." };
         var command = new Command("train", "Train the presegmentation or the SpineSegDiff network on synthetic images from real SPIDER anatomy.")
         {
-            target, output, steps, resume, batch, learningRate, warmup, crop, widths, initFrom, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, corrupt, threads, data,
+            target, output, steps, resume, batch, learningRate, warmup, crop, widths, initFrom, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, corrupt, fromPreseg, threads, data,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -62,6 +63,7 @@ internal static class TrainCommand
                 PresegmentationModel = parse.GetValue(preseg),
                 MaxTimestep = parse.GetValue(maxTimestep),
                 CorruptedPresegmentationFraction = parse.GetValue(corrupt),
+                WarmStartFromPresegmentation = parse.GetValue(fromPreseg),
             };
             if (!NetworkWidths.TryParse(parse.GetValue(widths), out var parsedWidths))
             {

@@ -8,7 +8,7 @@ internal static unsafe partial class NativeMethods
     public const string Library = "spineseg_native";
 
     /// <summary>The SSN_ABI_VERSION these declarations were written against.</summary>
-    public const int ExpectedAbiVersion = 1;
+    public const int ExpectedAbiVersion = 2;
 
     public const int MaxLevels = 8;
 
@@ -56,6 +56,9 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "ssn_model_parameter_count")]
     public static partial int ModelParameterCount(ModelHandle model, out long count);
+
+    [LibraryImport(Library, EntryPoint = "ssn_diffusion_init_from_presegmentation")]
+    public static partial int DiffusionInitFromPresegmentation(ModelHandle diffusion, ModelHandle presegmentation);
 
     [LibraryImport(Library, EntryPoint = "ssn_model_forward_flops")]
     public static partial int ModelForwardFlops(ModelHandle model, int stage, int height, int width, out long flops);

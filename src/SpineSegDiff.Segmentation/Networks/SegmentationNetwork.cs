@@ -40,7 +40,7 @@ public abstract class SegmentationNetwork : IDisposable
         set => NativeEngine.Check(NativeMethods.OptimizerSetLearningRate(RequireOptimizer(), value), "setting the learning rate");
     }
 
-    private protected ModelHandle Model
+    internal ModelHandle Model
     {
         get
         {

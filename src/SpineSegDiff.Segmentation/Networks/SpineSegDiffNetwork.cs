@@ -33,6 +33,18 @@ public sealed class SpineSegDiffNetwork : SegmentationNetwork
     public static SpineSegDiffNetwork Load(string path, ComputeDevice device = ComputeDevice.Auto, bool restoreOptimizer = false) =>
         Load(path, NetworkKind.Diffusion, device, restoreOptimizer, model => new SpineSegDiffNetwork(model));
 
+    /// <summary>
+    /// Warm start from a trained presegmentation network of the same widths: afterwards, and before any training, the
+    /// x0 prediction equals the presegmentation ((x0 + 1) / 2 = its probabilities) whatever the noisy mask, because
+    /// the image encoder, decoder and head carry its weights and the mask branch starts at zero (the ControlNet
+    /// idea). Training then only has to learn how the noisy presegmentation can improve on it.
+    /// </summary>
+    public void InitialiseFrom(PresegmentationNetwork presegmentation)
+    {
+        ArgumentNullException.ThrowIfNull(presegmentation);
+        NativeEngine.Check(NativeMethods.DiffusionInitFromPresegmentation(Model, presegmentation.Model), "warm start from the presegmentation");
+    }
+
     /// <summary>FLOPs of one image through the image encoder.</summary>
     public long ImageEncoderFlops(int height, int width) => Flops(1, height, width);
 

@@ -31,6 +31,12 @@ internal sealed class DiffusionObjective : ITrainingObjective
         _corruption = new PresegmentationCorruption(corruptedFraction);
     }
 
+    /// <summary>Version of the presegmentation model whose outputs are refined (recorded in the card).</summary>
+    public string? PresegmentationVersion { get; init; }
+
+    /// <summary>Whether the network started from the presegmentation's weights (recorded in the card).</summary>
+    public bool WarmStarted { get; init; }
+
     public string Name => "spinesegdiff";
 
     public string Architecture => "SpineSegDiff: image encoder + denoising U-Net predicting x0 (3 mask channels in [-1, 1])";
@@ -49,6 +55,8 @@ internal sealed class DiffusionObjective : ITrainingObjective
             node["noiseSchedule"] = "cosine";
             node["parameterisation"] = "x0";
             node["corruptedPresegmentationFraction"] = _corruption.Fraction;
+            node["presegmentationModel"] = PresegmentationVersion;
+            node["warmStartFromPresegmentation"] = WarmStarted;
             return node;
         }
     }

@@ -236,8 +236,33 @@ public sealed class TrainingRun
         try
         {
             var config = o.Widths is null ? SpineSegDiffConfig.Default : SpineSegDiffConfig.Default with { Widths = o.Widths };
-            var diffusion = Prepare((path, withOptimizer) => SpineSegDiffNetwork.Load(path, restoreOptimizer: withOptimizer), () => SpineSegDiffNetwork.Create(config));
-            return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps, o.CorruptedPresegmentationFraction);
+            var diffusion = Prepare(
+                (path, withOptimizer) => SpineSegDiffNetwork.Load(path, restoreOptimizer: withOptimizer),
+                () =>
+                {
+                    if (!o.WarmStartFromPresegmentation)
+                    {
+                        return SpineSegDiffNetwork.Create(config);
+                    }
+                    // The copied weights only mean the same thing with the presegmentation's widths and slope.
+                    var created = SpineSegDiffNetwork.Create(config with { Widths = presegmentation.Config.Widths, LeakySlope = presegmentation.Config.LeakySlope });
+                    try
+                    {
+                        created.InitialiseFrom(presegmentation);
+                        return created;
+                    }
+                    catch
+                    {
+                        created.Dispose();
+                        throw;
+                    }
+                });
+            var presegmentationVersion = File.Exists(ModelCard.PathFor(o.PresegmentationModel!)) ? ModelCard.Load(o.PresegmentationModel!).Version : "unknown";
+            return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps, o.CorruptedPresegmentationFraction)
+            {
+                PresegmentationVersion = presegmentationVersion,
+                WarmStarted = o.WarmStartFromPresegmentation,
+            };
         }
         catch
         {
