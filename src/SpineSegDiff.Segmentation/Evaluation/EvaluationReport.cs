@@ -112,18 +112,21 @@ public static class EvaluationReport
         }
         md.AppendLine();
 
-        md.AppendLine("## Effect of t_start (the paper's Table 2)").AppendLine();
-        md.AppendLine(Invariant(
-            $"Pooled Dice on the first T2-like rendering of each case ({r.AblationImages} images); the presegmentation noised to t_start, then {o.Profile.Steps} DDIM steps to 0 with {o.Profile.Samples} samples. The model was trained on t in [0, 30)."));
-        md.AppendLine();
-        md.AppendLine("| t_start | Spinal canal | Vertebra | Disc | Mean |");
-        md.AppendLine("|---|---|---|---|---|");
-        md.AppendLine(Invariant($"| presegmentation only | {r.AblationPresegmentationDice[0]:F3} | {r.AblationPresegmentationDice[1]:F3} | {r.AblationPresegmentationDice[2]:F3} | {r.AblationPresegmentationDice.Average():F3} |"));
-        foreach (var (start, dice) in r.AblationDice.OrderBy(a => a.Key))
+        if (r.AblationImages > 0)
         {
-            md.AppendLine(Invariant($"| {start} | {dice[0]:F3} | {dice[1]:F3} | {dice[2]:F3} | {dice.Average():F3} |"));
+            md.AppendLine("## Effect of t_start (the paper's Table 2)").AppendLine();
+            md.AppendLine(Invariant(
+                $"Pooled Dice on the first T2-like rendering of each case ({r.AblationImages} images); the presegmentation noised to t_start, then {o.Profile.Steps} DDIM steps to 0 with {o.Profile.Samples} samples. The model was trained on t in [0, 30)."));
+            md.AppendLine();
+            md.AppendLine("| t_start | Spinal canal | Vertebra | Disc | Mean |");
+            md.AppendLine("|---|---|---|---|---|");
+            md.AppendLine(Invariant($"| presegmentation only | {r.AblationPresegmentationDice[0]:F3} | {r.AblationPresegmentationDice[1]:F3} | {r.AblationPresegmentationDice[2]:F3} | {r.AblationPresegmentationDice.Average():F3} |"));
+            foreach (var (start, dice) in r.AblationDice.OrderBy(a => a.Key))
+            {
+                md.AppendLine(Invariant($"| {start} | {dice[0]:F3} | {dice[1]:F3} | {dice[2]:F3} | {dice.Average():F3} |"));
+            }
+            md.AppendLine();
         }
-        md.AppendLine();
 
         md.AppendLine("## Discs by pathology (the paper's Figure 2)").AppendLine();
         md.AppendLine(Invariant(
