@@ -74,6 +74,9 @@ public sealed class SegmentationWriterTests(SeriesFixture series)
         }
         var colours = segments.Select(s => DicomCieLab.FromScaled(s.GetValues<ushort>(DicomTags.RecommendedDisplayCIELabValue))).ToList();
         colours.Should().Equal(new SrgbColor(0, 0, 255), new SrgbColor(0, 255, 0), new SrgbColor(255, 0, 0));
+        // The scaled values docs/results.md lists.
+        segments.Select(s => string.Join(',', s.GetValues<ushort>(DicomTags.RecommendedDisplayCIELabValue)))
+            .Should().Equal("21166,53247,5176", "57497,10747,54273", "34891,53480,50167");
     }
 
     [Fact]
