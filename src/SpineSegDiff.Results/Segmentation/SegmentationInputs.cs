@@ -1,0 +1,100 @@
+using SpineSegDiff.Imaging;
+
+namespace SpineSegDiff.Results.Segmentation;
+
+/// <summary>
+/// The algorithm that produced a segmentation: name and version go into Segment Algorithm Name and the
+/// Segmentation Algorithm Identification Sequence (e.g. the model versions from the model cards).
+/// </summary>
+public sealed record SegmentationAlgorithm(string Name, string Version, string? Parameters = null)
+{
+    public CodedConcept Family { get; init; } = SpineCodes.ArtificialIntelligence;
+}
+
+/// <summary>One segment of our label convention and how it is described in the SEG.</summary>
+public sealed record SpineSegment(byte Label, string SegmentLabel, CodedConcept Type, SrgbColor DisplayColor)
+{
+    public CodedConcept Category { get; init; } = SpineCodes.AnatomicalStructure;
+
+    /// <summary>
+    /// Label 1..3 become segments 1..3 in this order, always all three, so a segment number means the same
+    /// structure in every SEG we write (the retraining service and viewers' colour choices rely on it).
+    /// </summary>
+    public static IReadOnlyList<SpineSegment> All { get; } =
+    [
+        new(LabelClasses.SpinalCanal, "Spinal canal", SpineCodes.SpinalCanal, new SrgbColor(0, 0, 255)),
+        new(LabelClasses.Vertebra, "Vertebrae", SpineCodes.Vertebra, new SrgbColor(0, 255, 0)),
+        new(LabelClasses.Disc, "Intervertebral discs", SpineCodes.IntervertebralDisc, new SrgbColor(255, 0, 0)),
+    ];
+}
+
+/// <summary>Which source slices (indices in the series order along the slice normal) a SEG covers.</summary>
+public sealed class SourceSliceSelection
+{
+    private readonly int? _single;
+
+    private SourceSliceSelection(int? single, bool central)
+    {
+        _single = single;
+        IsCentral = central;
+    }
+
+    /// <summary>The middle slice of the series order, index count / 2 (the paper's central sagittal slice for an odd count).</summary>
+    public static SourceSliceSelection Central { get; } = new(null, true);
+
+    /// <summary>Every slice of the series.</summary>
+    public static SourceSliceSelection All { get; } = new(null, false);
+
+    public bool IsCentral { get; }
+
+    /// <summary>One slice by its index in the series order, e.g. the one the preprocessor chose (PreprocessedSlice.SliceIndex).</summary>
+    public static SourceSliceSelection Single(int sliceIndex)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sliceIndex);
+        return new SourceSliceSelection(sliceIndex, false);
+    }
+
+    public IReadOnlyList<int> Resolve(int sliceCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sliceCount);
+        if (_single is { } index)
+        {
+            if (index >= sliceCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(sliceCount), $"Slice {index} requested, the series has {sliceCount}.");
+            }
+            return [index];
+        }
+        return IsCentral ? [sliceCount / 2] : Enumerable.Range(0, sliceCount).ToArray();
+    }
+
+    public override string ToString() => _single is { } i ? $"slice {i}" : IsCentral ? "central slice" : "all slices";
+}
+
+/// <summary>Descriptive attributes of the SEG series and instance; defaults suit our automatic results.</summary>
+public sealed record SegmentationWriterOptions
+{
+    public string Manufacturer { get; init; } = "SpineSegDiff";
+
+    public string ManufacturerModelName { get; init; } = "SpineSegDiff.Pacs";
+
+    /// <summary>Enhanced General Equipment makes it Type 1; software has no serial, so this names the installation.</summary>
+    public string DeviceSerialNumber { get; init; } = "1";
+
+    public string SoftwareVersions { get; init; } = typeof(SegmentationWriterOptions).Assembly.GetName().Version?.ToString(3) ?? "0";
+
+    public string SeriesDescription { get; init; } = "AI segmentation - spinal canal, vertebrae, discs";
+
+    public int SeriesNumber { get; init; } = 901;
+
+    public int InstanceNumber { get; init; } = 1;
+
+    /// <summary>CS: upper case letters, digits, space and underscore, at most 16 characters.</summary>
+    public string ContentLabel { get; init; } = "SPINESEG";
+
+    public string ContentDescription { get; init; } = "Automatic lumbar spine segmentation (not for diagnosis)";
+
+    public string ContentCreatorName { get; init; } = "SpineSegDiff^AI";
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+}
