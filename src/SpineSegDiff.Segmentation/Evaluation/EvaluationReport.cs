@@ -169,7 +169,7 @@ public static class EvaluationReport
 
         md.AppendLine("## Time").AppendLine();
         var n = Math.Max(1, r.Images.Count);
-        md.AppendLine("Mean seconds per image of the main comparison (presegmentation + refinement; the ablation's extra runs are not included):").AppendLine();
+        md.AppendLine("Mean seconds per image of the main comparison (presegmentation + refinement; the ablation's extra runs are not included; the test images are rendered on the model grid, so there is no DICOM preprocessing here: docs/benchmarks.md times whole studies):").AppendLine();
         md.AppendLine("| Stage | Seconds |");
         md.AppendLine("|---|---|");
         foreach (var (stage, seconds) in r.Timings.ToSeconds())
