@@ -109,7 +109,8 @@ public sealed record SegmentationWriterOptions
 
     public string ContentDescription { get; init; } = "Automatic lumbar spine segmentation (not for diagnosis)";
 
-    public string UncertaintyContentDescription { get; init; } = "Uncertainty of the automatic lumbar spine segmentation (not for diagnosis)";
+    /// <summary>LO: at most 64 characters.</summary>
+    public string UncertaintyContentDescription { get; init; } = "AI segmentation uncertainty 0..1 (not for diagnosis)";
 
     public string ContentCreatorName { get; init; } = "SpineSegDiff^AI";
 
