@@ -30,6 +30,20 @@ public sealed class SecondaryCaptureTests(SeriesFixture series, ITestOutputHelpe
         await DciodvfyCheck.AssertValidAsync(path, $"{which} {kind} SC", output);
     }
 
+    [Fact]
+    public async Task Dciodvfy_would_catch_a_secondary_capture_without_conversion_type()
+    {
+        // The check above must be able to fail: Conversion Type is Type 1 in the SC Equipment module.
+        using var temp = new TempDirectory();
+        var broken = Central("odd", "overlay").Dataset.Clone();
+        broken.Remove(DicomTags.ConversionType);
+        var path = temp.Combine("no-conversion-type.dcm");
+        SecondaryCaptureWriter.Save(broken, path);
+        var result = await Tools.DciodvfyAsync(path);
+        output.WriteLine(result.Output);
+        result.Output.Should().Contain("Error").And.Contain("ConversionType");
+    }
+
     [Theory]
     [MemberData(nameof(Variants))]
     public async Task Pydicom_reads_the_rgb_image_and_finds_the_burned_in_caption(string which, string kind)
@@ -37,6 +51,9 @@ public sealed class SecondaryCaptureTests(SeriesFixture series, ITestOutputHelpe
         using var temp = new TempDirectory();
         var source = series.ByName(which);
         var (image, path) = WrittenResults.WriteScs(Central(which, kind), temp.Path, kind);
+        // A preview for people reviewing the test run (bin/.../artifacts), as the SC looks in a viewer.
+        Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts"));
+        image.Image.SavePng(Path.Combine(AppContext.BaseDirectory, "artifacts", $"sc-{which}-{kind}.png"));
         // The caption strip starts below the source image's rows.
         var result = await ExternalProcess.RunAsync(Tools.SystemPython, [InspectScript, path, source.Rows.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(2));
         result.ExitCode.Should().Be(0, result.ToString());

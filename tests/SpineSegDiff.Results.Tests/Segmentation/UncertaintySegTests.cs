@@ -94,4 +94,18 @@ public sealed class UncertaintySegTests(SeriesFixture series, ITestOutputHelper 
         var (_, path) = WrittenResults.WriteUncertaintySeg(source, WrittenResults.Uncertainty(source), selection, temp.Path);
         await DciodvfyCheck.AssertValidAsync(path, $"{which}-{slices} fractional", output);
     }
+
+    [Fact]
+    public async Task Dciodvfy_would_catch_a_fractional_seg_without_maximum_fractional_value()
+    {
+        // The check above must be able to fail: Maximum Fractional Value is Type 1C, required for FRACTIONAL.
+        using var temp = new TempDirectory();
+        var source = series.Odd;
+        var (result, _) = WrittenResults.WriteUncertaintySeg(source, WrittenResults.Uncertainty(source), SourceSliceSelection.Central, temp.Path);
+        var broken = result.Dataset.Clone();
+        broken.Remove(DicomTags.MaximumFractionalValue);
+        var check = await Tools.DciodvfyAsync(SegBreaker.Save(broken, temp.Combine("no-maximum.dcm")));
+        output.WriteLine(check.Output);
+        check.Output.Should().Contain("Error").And.Contain("MaximumFractionalValue");
+    }
 }
