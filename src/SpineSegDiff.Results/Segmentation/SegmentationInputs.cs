@@ -26,6 +26,21 @@ public sealed record SpineSegment(byte Label, string SegmentLabel, CodedConcept 
         new(LabelClasses.Vertebra, "Vertebrae", SpineCodes.Vertebra, new SrgbColor(0, 255, 0)),
         new(LabelClasses.Disc, "Intervertebral discs", SpineCodes.IntervertebralDisc, new SrgbColor(255, 0, 0)),
     ];
+
+    /// <summary>
+    /// The single segment of the FRACTIONAL uncertainty SEG. PS3.16 has no concept for "model uncertainty" in
+    /// CID 7150/7151 (nor in the DCM vocabulary we could check), and a private code would mean nothing to a viewer:
+    /// the codes say which structure the map is about (the lumbar spine's segmented structures, category Anatomical
+    /// Structure, type Lumbar spine) and the label and description say what the values are. Displayed in viridis's
+    /// top colour, the colour the heatmap Secondary Capture uses for high uncertainty. Label 0: it is not a class of
+    /// the label map.
+    /// </summary>
+    public static SpineSegment Uncertainty { get; } = new(0, "AI uncertainty", SpineCodes.LumbarSpine, new SrgbColor(253, 231, 37));
+
+    /// <summary>Segment Description: what a reader of the SEG should take the segment to be.</summary>
+    public string Description => Label == 0
+        ? $"{SegmentLabel}: per-pixel uncertainty 0..1 of the automatic segmentation of the {Type.Meaning.ToLowerInvariant()} (not a probability of tissue; not for diagnosis)"
+        : $"{SegmentLabel} ({Type.Meaning}, label {Label})";
 }
 
 /// <summary>Which source slices (indices in the series order along the slice normal) a SEG covers.</summary>
@@ -74,25 +89,28 @@ public sealed class SourceSliceSelection
 /// <summary>Descriptive attributes of the SEG series and instance; defaults suit our automatic results.</summary>
 public sealed record SegmentationWriterOptions
 {
-    public string Manufacturer { get; init; } = "SpineSegDiff";
-
-    public string ManufacturerModelName { get; init; } = "SpineSegDiff.Pacs";
-
-    /// <summary>Enhanced General Equipment makes it Type 1; software has no serial, so this names the installation.</summary>
-    public string DeviceSerialNumber { get; init; } = "1";
-
-    public string SoftwareVersions { get; init; } = typeof(SegmentationWriterOptions).Assembly.GetName().Version?.ToString(3) ?? "0";
+    public ResultEquipment Equipment { get; init; } = new();
 
     public string SeriesDescription { get; init; } = "AI segmentation - spinal canal, vertebrae, discs";
 
     public int SeriesNumber { get; init; } = 901;
+
+    /// <summary>The FRACTIONAL uncertainty SEG is its own series, so a viewer lists it apart from the labels.</summary>
+    public string UncertaintySeriesDescription { get; init; } = "AI uncertainty (fractional SEG) - not for diagnosis";
+
+    public int UncertaintySeriesNumber { get; init; } = 902;
 
     public int InstanceNumber { get; init; } = 1;
 
     /// <summary>CS: upper case letters, digits, space and underscore, at most 16 characters.</summary>
     public string ContentLabel { get; init; } = "SPINESEG";
 
+    public string UncertaintyContentLabel { get; init; } = "SPINESEG_UNCERT";
+
     public string ContentDescription { get; init; } = "Automatic lumbar spine segmentation (not for diagnosis)";
+
+    /// <summary>LO: at most 64 characters.</summary>
+    public string UncertaintyContentDescription { get; init; } = "AI segmentation uncertainty 0..1 (not for diagnosis)";
 
     public string ContentCreatorName { get; init; } = "SpineSegDiff^AI";
 

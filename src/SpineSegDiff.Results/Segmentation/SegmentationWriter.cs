@@ -21,43 +21,24 @@ public sealed record SegmentationResult(
 }
 
 /// <summary>
-/// Writes a BINARY Segmentation Storage object (PS3.3 A.51) for a label map on the source series grid
-/// (0 background, 1 spinal canal, 2 vertebra, 3 disc): a new SEG series in the source study with three segments.
+/// Writes Segmentation Storage objects (PS3.3 A.51) on the source series grid, each a new SEG series in the source study.
+/// <para>
+/// BINARY (<see cref="Write"/>): a label map (0 background, 1 spinal canal, 2 vertebra, 3 disc) as three segments.
 /// Frames are ordered by segment, then by position along the slice normal. A frame is written only for a
 /// (segment, slice) pair with at least one pixel set; every segment stays in the Segment Sequence even when it has
 /// no frame (PS3.3 C.8.20.2 does not require frames per segment; highdicom does the same). When no selected
 /// slice has any label at all, every (segment, slice) frame is written empty, because Number of Frames must be
 /// greater than zero (C.7.6.6.1.1) and "nothing found" is still a result.
+/// </para>
+/// <para>
+/// FRACTIONAL (<see cref="WriteUncertainty"/>): an uncertainty map in [0, 1] as one PROBABILITY segment, 8 bits,
+/// Maximum Fractional Value 255, one frame per selected slice (zero frames included: "certain everywhere" is a result).
+/// </para>
 /// </summary>
 public sealed class SegmentationWriter
 {
-    // Tolerances for "the label map lies on this series' grid": positions within 0.05 mm, directions within ~0.06 degrees.
-    private const double OriginTolerance = 0.05;
-    private const double DirectionTolerance = 1e-3;
-
-    private static readonly DicomTag[] PatientAttributes =
-    [
-        DicomTags.PatientName, DicomTags.PatientID, DicomTags.IssuerOfPatientID, DicomTags.IssuerOfPatientIDQualifiersSequence,
-        DicomTags.PatientBirthDate, DicomTags.PatientBirthTime, DicomTags.PatientSex, DicomTags.OtherPatientIDsSequence,
-        DicomTags.PatientComments, DicomTags.PatientIdentityRemoved, DicomTags.DeidentificationMethod,
-        DicomTags.DeidentificationMethodCodeSequence,
-    ];
-
-    private static readonly DicomTag[] StudyAttributes =
-    [
-        DicomTags.StudyInstanceUID, DicomTags.StudyDate, DicomTags.StudyTime, DicomTags.ReferringPhysicianName,
-        DicomTags.StudyID, DicomTags.AccessionNumber, DicomTags.IssuerOfAccessionNumberSequence, DicomTags.StudyDescription,
-        DicomTags.PatientAge, DicomTags.PatientSize, DicomTags.PatientWeight,
-        DicomTags.FrameOfReferenceUID, DicomTags.PositionReferenceIndicator, DicomTags.BodyPartExamined,
-    ];
-
-    // Type 2: present, empty when the source does not know them (PS3.3 C.7.1.1, C.7.2.1, C.7.4.1).
-    private static readonly DicomTag[] RequiredEvenIfEmpty =
-    [
-        DicomTags.PatientName, DicomTags.PatientID, DicomTags.PatientBirthDate, DicomTags.PatientSex,
-        DicomTags.StudyDate, DicomTags.StudyTime, DicomTags.ReferringPhysicianName, DicomTags.StudyID,
-        DicomTags.AccessionNumber, DicomTags.PositionReferenceIndicator,
-    ];
+    /// <summary>Stored value for 1.0 in the FRACTIONAL SEG: 8 bits, the full range (highdicom and dcmqi use 255 too).</summary>
+    public const int MaximumFractionalValue = 255;
 
     private readonly SegmentationWriterOptions _options;
 
@@ -67,7 +48,7 @@ public sealed class SegmentationWriter
     }
 
     /// <summary>
-    /// Builds the SEG dataset. <paramref name="labels"/> must lie on the grid of
+    /// Builds the BINARY SEG dataset. <paramref name="labels"/> must lie on the grid of
     /// <see cref="SeriesVolume.Build"/> for <paramref name="sourceInstances"/>: axis 0 = column, axis 1 = row,
     /// axis 2 = instances sorted along the slice normal.
     /// </summary>
@@ -77,67 +58,109 @@ public sealed class SegmentationWriter
         SourceSliceSelection slices,
         SegmentationAlgorithm algorithm)
     {
-        ArgumentNullException.ThrowIfNull(sourceInstances);
         ArgumentNullException.ThrowIfNull(labels);
-        ArgumentNullException.ThrowIfNull(slices);
-        ArgumentNullException.ThrowIfNull(algorithm);
-        ArgumentException.ThrowIfNullOrWhiteSpace(algorithm.Name);
-        ArgumentException.ThrowIfNullOrWhiteSpace(algorithm.Version);
-
-        var series = SeriesVolume.Build(sourceInstances);
-        CheckGrid(series.Volume.Geometry, labels.Geometry);
-        if (string.IsNullOrEmpty(series.FrameOfReferenceUid))
-        {
-            throw new ArgumentException("The source series has no FrameOfReferenceUID: a SEG needs the source's patient coordinates.", nameof(sourceInstances));
-        }
-        var byUid = sourceInstances.ToDictionary(d => d.GetString(DicomTags.SOPInstanceUID)!, StringComparer.Ordinal);
-        var selected = slices.Resolve(series.Slices.Count);
-        var rows = series.Slices[0].Rows;
-        var columns = series.Slices[0].Columns;
-        var plane = rows * columns;
+        CheckAlgorithm(algorithm);
+        var source = SourceSeriesContext.Prepare(sourceInstances, labels.Geometry, nameof(labels), slices);
+        var plane = source.PixelsPerSlice;
 
         var segments = SpineSegment.All;
-        var planned = new List<(int Segment, int Slice, byte[] Mask)>();
+        var planned = new List<PlannedFrame>();
         var anyVoxel = new bool[segments.Count];
         for (var s = 0; s < segments.Count; s++)
         {
-            foreach (var slice in selected)
+            foreach (var slice in source.Selected)
             {
                 var mask = ExtractMask(labels.Voxels, slice * plane, plane, segments[s].Label);
-                if (mask.Any(b => b != 0))
-                {
-                    anyVoxel[s] = true;
-                }
-                planned.Add((s + 1, slice, mask));
+                anyVoxel[s] |= mask.Any(b => b != 0);
+                planned.Add(new PlannedFrame(s + 1, slice, mask));
             }
         }
-        var frames = anyVoxel.Any(a => a) ? planned.Where(f => f.Mask.Any(b => b != 0)).ToList() : planned;
+        var frames = anyVoxel.Any(a => a) ? planned.Where(f => f.Pixels.Any(b => b != 0)).ToList() : planned;
 
-        var first = byUid[series.Slices[selected[0]].SopInstanceUid];
-        var ds = new DicomDataset();
-        CopyPatientAndStudy(first, ds);
+        var ds = Start(source, segments, frames, algorithm, _options.SeriesDescription, _options.SeriesNumber, _options.ContentLabel, _options.ContentDescription, out var summary);
+        SetPixelModule(ds, source, frames.Count, bits: 1);
+        ds.SetString(DicomTags.SegmentationType, "BINARY");
+        ds.SetBytes(DicomTags.PixelData, DicomVR.OB, BinaryFramePacking.Pack(frames.Select(f => f.Pixels).ToList(), plane));
+
+        var empty = Enumerable.Range(1, segments.Count).Where(n => !anyVoxel[n - 1]).ToArray();
+        return new SegmentationResult(ds, summary, source.Selected, empty);
+    }
+
+    /// <summary>
+    /// Builds the FRACTIONAL (PROBABILITY) SEG of an uncertainty map with values in [0, 1] on the same grid as
+    /// <see cref="Write"/> takes: one segment (<see cref="SpineSegment.Uncertainty"/>), one frame per selected
+    /// slice, each value stored as round(value x 255).
+    /// </summary>
+    public SegmentationResult WriteUncertainty(
+        IReadOnlyList<DicomDataset> sourceInstances,
+        Volume<float> uncertainty,
+        SourceSliceSelection slices,
+        SegmentationAlgorithm algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(uncertainty);
+        CheckAlgorithm(algorithm);
+        var source = SourceSeriesContext.Prepare(sourceInstances, uncertainty.Geometry, nameof(uncertainty), slices);
+        var plane = source.PixelsPerSlice;
+        var frames = source.Selected
+            .Select(slice => new PlannedFrame(1, slice, Quantize(uncertainty.Voxels.AsSpan(slice * plane, plane))))
+            .ToList();
+
+        SpineSegment[] segments = [SpineSegment.Uncertainty];
+        var ds = Start(source, segments, frames, algorithm, _options.UncertaintySeriesDescription, _options.UncertaintySeriesNumber,
+            _options.UncertaintyContentLabel, _options.UncertaintyContentDescription, out var summary);
+        SetPixelModule(ds, source, frames.Count, bits: 8);
+        ds.SetString(DicomTags.SegmentationType, "FRACTIONAL");
+        ds.SetString(DicomTags.SegmentationFractionalType, "PROBABILITY");
+        ds.SetUInt16(DicomTags.MaximumFractionalValue, MaximumFractionalValue);
+        var pixels = new byte[frames.Count * plane];
+        for (var f = 0; f < frames.Count; f++)
+        {
+            frames[f].Pixels.CopyTo(pixels, f * plane);
+        }
+        ds.SetBytes(DicomTags.PixelData, DicomVR.OB, DerivedSeries.PadToEven(pixels));
+
+        var empty = frames.Any(f => f.Pixels.Any(v => v != 0)) ? Array.Empty<int>() : [1];
+        return new SegmentationResult(ds, summary, source.Selected, empty);
+    }
+
+    /// <summary>Saves a SEG as a Part 10 file in Explicit VR Little Endian.</summary>
+    public static void Save(DicomDataset segmentation, string path) => DerivedSeries.Save(segmentation, path);
+
+    /// <summary>One frame to write: its segment, its source slice (series order) and its stored pixel values.</summary>
+    private sealed record PlannedFrame(int Segment, int Slice, byte[] Pixels);
+
+    private static void CheckAlgorithm(SegmentationAlgorithm algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(algorithm);
+        ArgumentException.ThrowIfNullOrWhiteSpace(algorithm.Name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(algorithm.Version);
+    }
+
+    /// <summary>
+    /// Everything but the pixel-type attributes: the same for BINARY and FRACTIONAL, so both kinds of SEG place
+    /// and reference their frames identically.
+    /// </summary>
+    private DicomDataset Start(
+        SourceSeriesContext source,
+        IReadOnlyList<SpineSegment> segments,
+        IReadOnlyList<PlannedFrame> frames,
+        SegmentationAlgorithm algorithm,
+        string seriesDescription,
+        int seriesNumber,
+        string contentLabel,
+        string contentDescription,
+        out SegmentationFrame[] summary)
+    {
+        if (string.IsNullOrEmpty(source.Series.FrameOfReferenceUid))
+        {
+            throw new ArgumentException("The source series has no FrameOfReferenceUID: a SEG needs the source's patient coordinates.", "sourceInstances");
+        }
+        var first = source.Instance(source.Selected[0]);
         var now = _options.Clock.GetLocalNow().DateTime;
-        var seriesUid = DicomUids.Generate();
-        var instanceUid = DicomUids.Generate();
-
+        var ds = DerivedSeries.Start(first, withFrameOfReference: true, DicomUids.SegmentationStorage, "SEG", seriesDescription, seriesNumber,
+            _options.Equipment, now, DicomUids.Generate());
         ds.SetString(DicomTags.ImageType, "DERIVED", "PRIMARY");
-        ds.SetString(DicomTags.SOPClassUID, DicomUids.SegmentationStorage);
-        ds.SetString(DicomTags.SOPInstanceUID, instanceUid);
-        ds.SetDate(DicomTags.InstanceCreationDate, DateOnly.FromDateTime(now));
-        ds.SetTime(DicomTags.InstanceCreationTime, TimeOnly.FromDateTime(now));
-        ds.SetDate(DicomTags.SeriesDate, DateOnly.FromDateTime(now));
-        ds.SetTime(DicomTags.SeriesTime, TimeOnly.FromDateTime(now));
-        ds.SetDate(DicomTags.ContentDate, DateOnly.FromDateTime(now));
-        ds.SetTime(DicomTags.ContentTime, TimeOnly.FromDateTime(now));
-        ds.SetString(DicomTags.Modality, "SEG");
-        ds.SetString(DicomTags.Manufacturer, _options.Manufacturer);
-        ds.SetString(DicomTags.SeriesDescription, _options.SeriesDescription);
-        ds.SetString(DicomTags.ManufacturerModelName, _options.ManufacturerModelName);
-        ds.SetSequence(DicomTags.ReferencedSeriesSequence, ReferencedSeries(series, selected, byUid));
-        ds.SetString(DicomTags.DeviceSerialNumber, _options.DeviceSerialNumber);
-        ds.SetString(DicomTags.SoftwareVersions, _options.SoftwareVersions);
-        ds.SetString(DicomTags.SeriesInstanceUID, seriesUid);
-        ds.SetIntegerString(DicomTags.SeriesNumber, _options.SeriesNumber);
+        ds.SetSequence(DicomTags.ReferencedSeriesSequence, ReferencedSeries(source));
         ds.SetIntegerString(DicomTags.InstanceNumber, _options.InstanceNumber);
 
         var dimensionOrganization = DicomUids.Generate();
@@ -146,67 +169,38 @@ public sealed class SegmentationWriter
             DimensionIndex(dimensionOrganization, DicomTags.ReferencedSegmentNumber, DicomTags.SegmentIdentificationSequence, "Segment Number"),
             DimensionIndex(dimensionOrganization, DicomTags.ImagePositionPatient, DicomTags.PlanePositionSequence, "Image Position Patient"));
 
-        ds.SetUInt16(DicomTags.SamplesPerPixel, 1);
-        ds.SetString(DicomTags.PhotometricInterpretation, "MONOCHROME2");
-        ds.SetIntegerString(DicomTags.NumberOfFrames, frames.Count);
-        ds.SetUInt16(DicomTags.Rows, (ushort)rows);
-        ds.SetUInt16(DicomTags.Columns, (ushort)columns);
-        ds.SetUInt16(DicomTags.BitsAllocated, 1);
-        ds.SetUInt16(DicomTags.BitsStored, 1);
-        ds.SetUInt16(DicomTags.HighBit, 0);
-        ds.SetUInt16(DicomTags.PixelRepresentation, 0);
         ds.SetString(DicomTags.LossyImageCompression, "00");
-
-        ds.SetString(DicomTags.SegmentationType, "BINARY");
         ds.SetSequence(DicomTags.SegmentSequence, segments.Select((s, i) => SegmentItem(s, i + 1, algorithm)).ToArray());
-        ds.SetString(DicomTags.ContentLabel, _options.ContentLabel);
-        ds.SetString(DicomTags.ContentDescription, _options.ContentDescription);
+        ds.SetString(DicomTags.ContentLabel, contentLabel);
+        ds.SetString(DicomTags.ContentDescription, contentDescription);
         ds.SetString(DicomTags.ContentCreatorName, _options.ContentCreatorName);
 
         ds.SetSequence(DicomTags.SharedFunctionalGroupsSequence, SharedGroups(first));
         // Dimension index of a position: its rank among the positions this SEG uses, from 1 (PS3.3 C.7.6.17.1).
-        var positionRank = selected.Order().Select((slice, rank) => (slice, rank)).ToDictionary(p => p.slice, p => p.rank + 1);
+        var positionRank = source.Selected.Order().Select((slice, rank) => (slice, rank)).ToDictionary(p => p.slice, p => p.rank + 1);
         var perFrame = new DicomDataset[frames.Count];
-        var summary = new SegmentationFrame[frames.Count];
+        summary = new SegmentationFrame[frames.Count];
         for (var f = 0; f < frames.Count; f++)
         {
             var (segment, slice, _) = frames[f];
-            var source = byUid[series.Slices[slice].SopInstanceUid];
-            perFrame[f] = FrameGroups(source, segment, positionRank[slice]);
-            summary[f] = new SegmentationFrame(f + 1, segment, slice, series.Slices[slice].SopInstanceUid);
+            perFrame[f] = FrameGroups(source.Instance(slice), segment, positionRank[slice]);
+            summary[f] = new SegmentationFrame(f + 1, segment, slice, source.Series.Slices[slice].SopInstanceUid);
         }
         ds.SetSequence(DicomTags.PerFrameFunctionalGroupsSequence, perFrame);
-        ds.SetBytes(DicomTags.PixelData, DicomVR.OB, BinaryFramePacking.Pack(frames.Select(f => f.Mask).ToList(), plane));
-
-        var empty = Enumerable.Range(1, segments.Count).Where(n => !anyVoxel[n - 1]).ToArray();
-        return new SegmentationResult(ds, summary, selected, empty);
+        return ds;
     }
 
-    /// <summary>Saves a SEG as a Part 10 file in Explicit VR Little Endian.</summary>
-    public static void Save(DicomDataset segmentation, string path)
+    private static void SetPixelModule(DicomDataset ds, SourceSeriesContext source, int frameCount, int bits)
     {
-        ArgumentNullException.ThrowIfNull(segmentation);
-        DicomFile.Create(segmentation, DicomTransferSyntax.ExplicitVRLittleEndian).Save(path);
-    }
-
-    private static void CheckGrid(VolumeGeometry series, VolumeGeometry labels)
-    {
-        if (labels.Size0 != series.Size0 || labels.Size1 != series.Size1 || labels.Size2 != series.Size2)
-        {
-            throw new ArgumentException(
-                $"The label map is {labels.Size0}x{labels.Size1}x{labels.Size2}, the source series {series.Size0} columns x {series.Size1} rows x {series.Size2} slices.",
-                nameof(labels));
-        }
-        var misplaced = (labels.Origin - series.Origin).Length > OriginTolerance
-            || (labels.Direction.Axis0 - series.Direction.Axis0).Length > DirectionTolerance
-            || (labels.Direction.Axis1 - series.Direction.Axis1).Length > DirectionTolerance
-            || (labels.Size2 > 1 && (labels.Direction.Axis2 - series.Direction.Axis2).Length > DirectionTolerance);
-        if (misplaced)
-        {
-            throw new ArgumentException(
-                $"The label map (origin {labels.Origin}) is not on the source series grid (origin {series.Origin}): frames would be misplaced.",
-                nameof(labels));
-        }
+        ds.SetUInt16(DicomTags.SamplesPerPixel, 1);
+        ds.SetString(DicomTags.PhotometricInterpretation, "MONOCHROME2");
+        ds.SetIntegerString(DicomTags.NumberOfFrames, frameCount);
+        ds.SetUInt16(DicomTags.Rows, (ushort)source.Rows);
+        ds.SetUInt16(DicomTags.Columns, (ushort)source.Columns);
+        ds.SetUInt16(DicomTags.BitsAllocated, (ushort)bits);
+        ds.SetUInt16(DicomTags.BitsStored, (ushort)bits);
+        ds.SetUInt16(DicomTags.HighBit, (ushort)(bits - 1));
+        ds.SetUInt16(DicomTags.PixelRepresentation, 0);
     }
 
     private static byte[] ExtractMask(byte[] labels, int offset, int count, byte label)
@@ -224,38 +218,30 @@ public sealed class SegmentationWriter
         return mask;
     }
 
-    private static void CopyPatientAndStudy(DicomDataset source, DicomDataset target)
+    /// <summary>[0, 1] to 0..255, rounded to nearest so a reader dividing by 255 is within half a step.</summary>
+    private static byte[] Quantize(ReadOnlySpan<float> values)
     {
-        // The character set first, so that copied values keep their bytes and meaning.
-        if (source.TryGet(DicomTags.SpecificCharacterSet, out var characterSet))
+        DerivedSeries.CheckUnitInterval(values, "uncertainty");
+        var stored = new byte[values.Length];
+        for (var n = 0; n < values.Length; n++)
         {
-            target.Add(characterSet);
+            stored[n] = (byte)Math.Round(values[n] * (double)MaximumFractionalValue, MidpointRounding.AwayFromZero);
         }
-        foreach (var tag in PatientAttributes.Concat(StudyAttributes))
-        {
-            if (source.TryGet(tag, out var item))
-            {
-                target.Add(item is DicomSequence s ? new DicomSequence(s.Tag, s.Items.Select(i => i.Clone())) : item);
-            }
-        }
-        foreach (var tag in RequiredEvenIfEmpty.Where(t => !target.Contains(t)))
-        {
-            target.SetString(tag);
-        }
+        return stored;
     }
 
-    private static DicomDataset ReferencedSeries(SeriesVolume series, IReadOnlyList<int> selected, IReadOnlyDictionary<string, DicomDataset> byUid)
+    private static DicomDataset ReferencedSeries(SourceSeriesContext source)
     {
-        var instances = selected.Select(slice =>
+        var instances = source.Selected.Select(slice =>
         {
-            var source = byUid[series.Slices[slice].SopInstanceUid];
+            var instance = source.Instance(slice);
             return new DicomDataset()
-                .SetString(DicomTags.ReferencedSOPClassUID, source.GetString(DicomTags.SOPClassUID) ?? DicomUids.MRImageStorage)
-                .SetString(DicomTags.ReferencedSOPInstanceUID, series.Slices[slice].SopInstanceUid);
+                .SetString(DicomTags.ReferencedSOPClassUID, instance.GetString(DicomTags.SOPClassUID) ?? DicomUids.MRImageStorage)
+                .SetString(DicomTags.ReferencedSOPInstanceUID, source.Series.Slices[slice].SopInstanceUid);
         }).ToArray();
         return new DicomDataset()
             .SetSequence(DicomTags.ReferencedInstanceSequence, instances)
-            .SetString(DicomTags.SeriesInstanceUID, series.SeriesInstanceUid ?? throw new ArgumentException("The source series has no SeriesInstanceUID."));
+            .SetString(DicomTags.SeriesInstanceUID, source.Series.SeriesInstanceUid ?? throw new ArgumentException("The source series has no SeriesInstanceUID."));
     }
 
     private static DicomDataset DimensionIndex(string organization, DicomTag pointer, DicomTag group, string label) =>
@@ -280,7 +266,7 @@ public sealed class SegmentationWriter
             .SetSequence(DicomTags.SegmentedPropertyCategoryCodeSequence, segment.Category.ToItem())
             .SetUInt16(DicomTags.SegmentNumber, (ushort)number)
             .SetString(DicomTags.SegmentLabel, segment.SegmentLabel)
-            .SetString(DicomTags.SegmentDescription, $"{segment.SegmentLabel} ({segment.Type.Meaning}, label {segment.Label})")
+            .SetString(DicomTags.SegmentDescription, segment.Description)
             .SetSequence(DicomTags.SegmentationAlgorithmIdentificationSequence, identification)
             .SetString(DicomTags.SegmentAlgorithmType, "AUTOMATIC")
             .SetString(DicomTags.SegmentAlgorithmName, algorithm.Name)
@@ -304,12 +290,8 @@ public sealed class SegmentationWriter
 
     private static DicomDataset FrameGroups(DicomDataset source, int segmentNumber, int positionIndex)
     {
-        var sourceImage = new DicomDataset()
-            .SetString(DicomTags.ReferencedSOPClassUID, source.GetString(DicomTags.SOPClassUID) ?? DicomUids.MRImageStorage)
-            .SetString(DicomTags.ReferencedSOPInstanceUID, source.GetString(DicomTags.SOPInstanceUID)!)
-            .SetSequence(DicomTags.PurposeOfReferenceCodeSequence, SpineCodes.SourceImageForProcessing.ToItem());
         var derivation = new DicomDataset()
-            .SetSequence(DicomTags.SourceImageSequence, sourceImage)
+            .SetSequence(DicomTags.SourceImageSequence, DerivedSeries.SourceImage(source))
             .SetSequence(DicomTags.DerivationCodeSequence, SpineCodes.Segmentation.ToItem());
         var position = new DicomDataset();
         // The source's own DS bytes: a reader comparing positions with the source sees exactly equal values.

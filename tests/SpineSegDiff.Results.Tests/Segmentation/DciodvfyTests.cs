@@ -9,29 +9,13 @@ namespace SpineSegDiff.Results.Tests.Segmentation;
 [Collection(SeriesCollection.Name)]
 public sealed class DciodvfyTests(SeriesFixture series, ITestOutputHelper output)
 {
-    /// <summary>
-    /// Warnings we accept, each explained in docs/results.md. Any other warning fails the test, so a new one
-    /// is looked at rather than ignored.
-    /// </summary>
-    private static readonly string[] JustifiedWarnings =
-    [
-    ];
-
     [Theory]
     [MemberData(nameof(SegVariant.Names), MemberType = typeof(SegVariant))]
     public async Task Dciodvfy_reports_no_errors_and_only_justified_warnings(string variant)
     {
         using var temp = new TempDirectory();
         var seg = WrittenSeg.Write(series, variant, temp.Path);
-        var result = await Tools.DciodvfyAsync(seg.Path);
-        var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var errors = lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal)).ToList();
-        var warnings = lines.Where(l => l.StartsWith("Warning", StringComparison.Ordinal)).ToList();
-        output.WriteLine($"{variant}: {errors.Count} errors, {warnings.Count} warnings, exit {result.ExitCode}");
-        output.WriteLine(result.Output);
-        errors.Should().BeEmpty(result.ToString());
-        result.ExitCode.Should().Be(0, result.ToString());
-        warnings.Where(w => !JustifiedWarnings.Any(w.Contains)).Should().BeEmpty("every dciodvfy warning must be justified in docs/results.md");
+        await DciodvfyCheck.AssertValidAsync(seg.Path, variant, output);
     }
 
     [Fact]
