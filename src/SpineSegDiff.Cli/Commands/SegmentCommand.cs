@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SpineSegDiff.Cli.Hosting;
 using SpineSegDiff.Dicom;
+using SpineSegDiff.Imaging;
 using SpineSegDiff.Imaging.Preprocessing;
 using SpineSegDiff.Segmentation.Inference;
 using SpineSegDiff.Segmentation.Native;
@@ -110,10 +111,11 @@ internal static class SegmentCommand
             var written = SegmentationFiles.Write(request.Output, run.Series, run.Result, run.Segmentation, profile, request.Seed, models.Versions, timings);
 
             var areas = run.Result.ClassAreasMm2();
+            int Regions(byte label) => run.Result.Structures.Count(s => s.Structure == SourceSegmentation.StructureName(label));
             await Console.Out.WriteLineAsync(string.Create(c,
                 $"Central sagittal slice {slice.SliceIndex + 1}/{slice.SliceCount}, {slice.SourceRows}x{slice.SourceColumns} at " +
                 $"{slice.Source.RowSpacing:F3}x{slice.Source.ColumnSpacing:F3} mm; areas: canal {areas[0]:F0} mm², vertebrae {areas[1]:F0} mm², discs {areas[2]:F0} mm²; " +
-                $"connected regions: {run.Result.Structures.Count(s => s.Structure == "vertebra")} vertebra (bodies and posterior elements), {run.Result.Structures.Count(s => s.Structure == "disc")} disc")).ConfigureAwait(false);
+                $"connected regions: {Regions(LabelClasses.Vertebra)} vertebra (bodies and posterior elements), {Regions(LabelClasses.Disc)} disc")).ConfigureAwait(false);
             await Console.Out.WriteLineAsync(string.Create(c,
                 $"Time: {total.Elapsed.TotalSeconds:F1} s in all; networks {timings.Network.TotalSeconds:F1} s " +
                 $"(presegmentation {timings[Stage.Presegmentation].TotalSeconds:F2}, image encoder {timings[Stage.ImageEncoder].TotalSeconds:F2}, " +

@@ -15,6 +15,14 @@ public static class OverlayRenderer
     /// <summary>Heat at or below this is left uncoloured, so near-zero noise does not tint the whole image.</summary>
     public const float DefaultHeatFloor = 0.02f;
 
+    /// <summary>
+    /// Display floor for uncertainty heatmaps in bits (binary entropy). The SpineSegDiff denoiser's tanh output rarely
+    /// saturates: a confident background pixel sits near p = 0.03, about 0.2 bits, and colouring that would tint the
+    /// whole image and hide the boundaries and regions a radiologist needs to judge. Every preview of the heatmap
+    /// (PNG, Secondary Capture, report figures) uses this one value; the data files keep every value.
+    /// </summary>
+    public const float UncertaintyDisplayFloor = 0.3f;
+
     /// <summary>Colour-bar width at scale 1 and 2 (it grows with larger scales, as the legend text does).</summary>
     public const int ColourBarWidth = 16;
 

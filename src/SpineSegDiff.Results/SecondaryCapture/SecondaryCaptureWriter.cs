@@ -27,11 +27,8 @@ public sealed record SecondaryCaptureOptions
 
     public int OverlaySeriesNumber { get; init; } = 904;
 
-    /// <summary>
-    /// Uncertainty at or below this is not coloured: the diffusion model's low, diffuse uncertainty would otherwise
-    /// tint the whole image and hide the anatomy the radiologist needs to judge the high-uncertainty regions.
-    /// </summary>
-    public float HeatmapDisplayFloor { get; init; } = 0.3f;
+    /// <summary>Uncertainty at or below this is not coloured (see <see cref="OverlayRenderer.UncertaintyDisplayFloor"/>).</summary>
+    public float HeatmapDisplayFloor { get; init; } = OverlayRenderer.UncertaintyDisplayFloor;
 
     public double HeatmapOpacity { get; init; } = OverlayRenderer.DefaultHeatAlpha;
 

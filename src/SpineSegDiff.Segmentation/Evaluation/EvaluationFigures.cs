@@ -37,7 +37,7 @@ internal static class EvaluationFigures
             ("ground truth", OverlayRenderer.LabelOverlay(grey, panel.Truth)),
             ("presegmentation", OverlayRenderer.LabelOverlay(grey, panel.Presegmentation)),
             ("SpineSegDiff", OverlayRenderer.LabelOverlay(grey, panel.Refined)),
-            ("uncertainty", OverlayRenderer.HeatmapOverlay(grey, panel.Uncertainty, caption: SegmentationFiles.HeatmapCaption, floor: SegmentationFiles.HeatmapDisplayFloor)),
+            ("uncertainty", OverlayRenderer.HeatmapOverlay(grey, panel.Uncertainty, caption: SegmentationFiles.HeatmapCaption, floor: OverlayRenderer.UncertaintyDisplayFloor)),
         ];
         var width = tiles.Sum(t => t.Image.Width) + (Gap * (tiles.Length - 1));
         var height = TitleHeight + tiles.Max(t => t.Image.Height);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SpineSegDiff.Imaging.Analysis;
 using SpineSegDiff.Imaging.Spider;
 using SpineSegDiff.Imaging.Synthesis;
 using SpineSegDiff.Segmentation.Inference;
@@ -209,44 +210,13 @@ public sealed class ModelEvaluation(SegmentationModels models, TrainingSliceGene
     /// <summary>Pixels within <see cref="NearAnatomyMm"/> of any true or predicted structure (Chebyshev distance).</summary>
     private static bool[] NearAnatomy(ReadOnlySpan<byte> truth, ReadOnlySpan<byte> predicted)
     {
-        var rows = new bool[Pixels];
-        for (var y = 0; y < Size; y++)
+        var anatomy = new float[Pixels];
+        for (var i = 0; i < Pixels; i++)
         {
-            var last = -NearAnatomyMm - 1;
-            for (var x = 0; x < Size; x++)
-            {
-                if (truth[(y * Size) + x] != 0 || predicted[(y * Size) + x] != 0)
-                {
-                    last = x;
-                }
-                rows[(y * Size) + x] = x - last <= NearAnatomyMm;
-            }
-            last = Size + NearAnatomyMm + 1;
-            for (var x = Size - 1; x >= 0; x--)
-            {
-                if (truth[(y * Size) + x] != 0 || predicted[(y * Size) + x] != 0)
-                {
-                    last = x;
-                }
-                rows[(y * Size) + x] |= last - x <= NearAnatomyMm;
-            }
+            anatomy[i] = truth[i] != 0 || predicted[i] != 0 ? 1 : 0;
         }
-        var near = new bool[Pixels];
-        for (var x = 0; x < Size; x++)
-        {
-            for (var y = 0; y < Size; y++)
-            {
-                if (!rows[(y * Size) + x])
-                {
-                    continue;
-                }
-                for (var d = Math.Max(0, y - NearAnatomyMm); d <= Math.Min(Size - 1, y + NearAnatomyMm); d++)
-                {
-                    near[(d * Size) + x] = true;
-                }
-            }
-        }
-        return near;
+        SquareWindowMorphology.Dilate(anatomy, Size, Size, NearAnatomyMm);
+        return [.. anatomy.Select(v => v > 0)];
     }
 
     private static double MeanWhere(ReadOnlySpan<float> values, ReadOnlySpan<bool> include)

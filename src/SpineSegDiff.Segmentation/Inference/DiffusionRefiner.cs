@@ -80,7 +80,6 @@ public sealed class DiffusionRefiner
         var mean = new float[plane];
         var fused = new float[plane];
         var uncertainty = new float[plane];
-        var stepTimes = new long[samples];
         for (var k = 0; k < timesteps.Length; k++)
         {
             cancellationToken.ThrowIfCancellationRequested();

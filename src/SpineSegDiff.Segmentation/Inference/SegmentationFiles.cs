@@ -26,13 +26,6 @@ public static class SegmentationFiles
 
     public const string HeatmapCaption = "uncertainty (bits)";
 
-    /// <summary>
-    /// Heat below this is not coloured in previews. The denoiser's tanh output rarely saturates: a confident background
-    /// pixel of the shipped model sits near p = 0.03, about 0.2 bits, and tinting the whole image would hide the
-    /// boundaries and regions that matter. The .mha keeps every value.
-    /// </summary>
-    public const float HeatmapDisplayFloor = 0.3f;
-
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public static IReadOnlyList<string> Write(
@@ -75,7 +68,7 @@ public static class SegmentationFiles
         if (result.Uncertainty is { } heatmap)
         {
             var previewPath = Path.Combine(directory, HeatmapPreview);
-            OverlayRenderer.HeatmapOverlay(grey, heatmap, caption: HeatmapCaption, scale: scale, floor: HeatmapDisplayFloor).SavePng(previewPath);
+            OverlayRenderer.HeatmapOverlay(grey, heatmap, caption: HeatmapCaption, scale: scale, floor: OverlayRenderer.UncertaintyDisplayFloor).SavePng(previewPath);
             written.Add(previewPath);
         }
 
@@ -101,10 +94,9 @@ public static class SegmentationFiles
         var slice = result.Slice;
         var areas = result.ClassAreasMm2();
         var classes = new JsonArray();
-        string[] names = ["spinal canal", "vertebra", "disc"];
-        for (var c = 0; c < 3; c++)
+        for (byte label = 1; label <= areas.Length; label++)
         {
-            classes.Add(new JsonObject { ["label"] = c + 1, ["name"] = names[c], ["areaMm2"] = Math.Round(areas[c], 1) });
+            classes.Add(new JsonObject { ["label"] = label, ["name"] = SourceSegmentation.StructureName(label), ["areaMm2"] = Math.Round(areas[label - 1], 1) });
         }
         var structures = new JsonArray();
         foreach (var s in result.Structures)

@@ -23,6 +23,9 @@ public sealed class SourceSegmentation
 {
     private static readonly string[] Names = ["spinal canal", "vertebra", "disc"];
 
+    /// <summary>The short name of a foreground class (1..3) in summaries and on the terminal.</summary>
+    public static string StructureName(byte label) => Names[label - 1];
+
     private SourceSegmentation(PreprocessedSlice slice, byte[] labels, float[]? uncertainty, IReadOnlyList<StructureSummary> structures)
     {
         Slice = slice;
@@ -100,7 +103,7 @@ public sealed class SourceSegmentation
             {
                 var (component, centre) = structures[k];
                 summaries.Add(new StructureSummary(
-                    Names[value - 1],
+                    StructureName(value),
                     k + 1,
                     component.PixelCount * pixelArea,
                     uncertainty is null ? null : sums[component.Id] / component.PixelCount,

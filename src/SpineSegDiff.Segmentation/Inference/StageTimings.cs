@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Text.Json;
 
 namespace SpineSegDiff.Segmentation.Inference;
 
@@ -55,8 +55,7 @@ public sealed class StageTimings
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var stage in Enum.GetValues<Stage>())
         {
-            var name = stage.ToString();
-            result[string.Create(CultureInfo.InvariantCulture, $"{char.ToLowerInvariant(name[0])}{name[1..]}")] = Math.Round(this[stage].TotalSeconds, 4);
+            result[JsonNamingPolicy.CamelCase.ConvertName(stage.ToString())] = Math.Round(this[stage].TotalSeconds, 4);
         }
         result["total"] = Math.Round(Total.TotalSeconds, 4);
         return result;

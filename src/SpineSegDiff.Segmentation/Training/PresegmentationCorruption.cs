@@ -1,3 +1,5 @@
+using SpineSegDiff.Imaging.Analysis;
+
 namespace SpineSegDiff.Segmentation.Training;
 
 /// <summary>
@@ -36,13 +38,18 @@ public sealed class PresegmentationCorruption
             return;
         }
 
-        var scratch = new float[pixels];
         for (var c = 0; c < Channels; c++)
         {
+            // Each class map grows or shrinks by up to 3 px (0: left as it is).
             var radius = random.Next(-3, 4);
-            if (radius != 0)
+            var channel = probabilities.Slice(c * pixels, pixels);
+            if (radius > 0)
             {
-                Morph(probabilities.Slice(c * pixels, pixels), height, width, radius, scratch);
+                SquareWindowMorphology.Dilate(channel, width, height, radius);
+            }
+            else if (radius < 0)
+            {
+                SquareWindowMorphology.Erode(channel, width, height, -radius);
             }
         }
 
@@ -50,38 +57,6 @@ public sealed class PresegmentationCorruption
         for (var k = 0; k < regions; k++)
         {
             CorruptRegion(probabilities, height, width, random);
-        }
-    }
-
-    /// <summary>Grey-level dilation (radius &gt; 0) or erosion (radius &lt; 0) with a square window, separably.</summary>
-    private static void Morph(Span<float> channel, int height, int width, int radius, float[] scratch)
-    {
-        var dilate = radius > 0;
-        var r = Math.Abs(radius);
-        for (var y = 0; y < height; y++)
-        {
-            var row = channel.Slice(y * width, width);
-            for (var x = 0; x < width; x++)
-            {
-                var value = row[x];
-                for (var d = Math.Max(0, x - r); d <= Math.Min(width - 1, x + r); d++)
-                {
-                    value = dilate ? Math.Max(value, row[d]) : Math.Min(value, row[d]);
-                }
-                scratch[(y * width) + x] = value;
-            }
-        }
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var value = scratch[(y * width) + x];
-                for (var d = Math.Max(0, y - r); d <= Math.Min(height - 1, y + r); d++)
-                {
-                    value = dilate ? Math.Max(value, scratch[(d * width) + x]) : Math.Min(value, scratch[(d * width) + x]);
-                }
-                channel[(y * width) + x] = value;
-            }
         }
     }
 
