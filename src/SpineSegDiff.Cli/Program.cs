@@ -18,6 +18,7 @@ public static class Program
             BenchModelCommand.Create(),
             TrainCommand.Create(),
             SegmentCommand.Create(),
+            SegFromMaskCommand.Create(),
             EvaluateCommand.Create(),
             BenchSegmentCommand.Create(),
         };

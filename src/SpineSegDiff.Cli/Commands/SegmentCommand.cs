@@ -4,7 +4,10 @@ using System.Globalization;
 using SpineSegDiff.Cli.Hosting;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Imaging;
+using SpineSegDiff.Imaging.Geometry;
 using SpineSegDiff.Imaging.Preprocessing;
+using SpineSegDiff.Results;
+using SpineSegDiff.Results.Segmentation;
 using SpineSegDiff.Segmentation.Inference;
 using SpineSegDiff.Segmentation.Native;
 
@@ -27,19 +30,20 @@ internal static class SegmentCommand
         var models = new Option<string?>("--models") { Description = $"Folder with presegmentation.model and spinesegdiff.model (default: models/, or ${SegmentationModels.EnvironmentVariable})." };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)." };
         var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
-        var command = new Command("segment", "Segment the central slice of a lumbar MR series: mask, uncertainty heatmap, previews, summary.")
+        var dicom = new Option<bool>("--dicom") { Description = "Also write the DICOM results (SEG, fractional SEG, Secondary Captures) into OUT/dicom." };
+        var command = new Command("segment", "Segment the central slice of a lumbar MR series: mask, uncertainty heatmap, previews, summary (and, with --dicom, the DICOM results).")
         {
-            input, output, profile, noRefine, seed, models, threads, device,
+            input, output, profile, noRefine, seed, models, threads, device, dicom,
         };
         command.SetAction((parse, ct) => RunAsync(
             new Request(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(profile)!, parse.GetValue(noRefine), parse.GetValue(seed),
-                parse.GetValue(models), parse.GetValue(threads), parse.GetValue(device)),
+                parse.GetValue(models), parse.GetValue(threads), parse.GetValue(device), parse.GetValue(dicom)),
             ct));
         return command;
     }
 
     private sealed record Request(
-        string Input, string Output, string ProfileName, bool NoRefine, int Seed, string? Models, int? Threads, ComputeDevice Device);
+        string Input, string Output, string ProfileName, bool NoRefine, int Seed, string? Models, int? Threads, ComputeDevice Device, bool Dicom);
 
     private static async Task<int> RunAsync(Request request, CancellationToken cancellationToken)
     {
@@ -108,7 +112,17 @@ internal static class SegmentCommand
             }
             var slice = run.Slice;
             var timings = run.Timings;
-            var written = SegmentationFiles.Write(request.Output, run.Series, run.Result, run.Segmentation, profile, request.Seed, models.Versions, timings);
+            var written = SegmentationFiles.Write(request.Output, run.Series, run.Result, run.Segmentation, profile, request.Seed, models.Versions, timings).ToList();
+            if (request.Dicom)
+            {
+                var geometry = SegmentationFiles.SliceGeometry(run.Series, slice);
+                var objects = new ResultObjectsWriter().Write(
+                    files.Instances,
+                    new Volume<byte>(geometry, run.Result.Labels),
+                    run.Result.Uncertainty is { } heat ? new Volume<float>(geometry, heat) : null,
+                    SegmentationAlgorithm.SpineSegDiff(models.Versions, profile.ToString()));
+                written.AddRange(ResultObjectsWriter.Save(objects, Path.Combine(request.Output, "dicom")).Select(f => f.Path));
+            }
 
             var areas = run.Result.ClassAreasMm2();
             int Regions(byte label) => run.Result.Structures.Count(s => s.Structure == SourceSegmentation.StructureName(label));

@@ -8,7 +8,27 @@ namespace SpineSegDiff.Results.Segmentation;
 /// </summary>
 public sealed record SegmentationAlgorithm(string Name, string Version, string? Parameters = null)
 {
+    public const string SpineSegDiffName = "SpineSegDiff";
+
     public CodedConcept Family { get; init; } = SpineCodes.ArtificialIntelligence;
+
+    /// <summary>
+    /// Our pipeline. Algorithm Version (LO, 64 characters) holds the model versions in model-name order
+    /// ("20261202-s3000-seed1 + 20261202-s2500-seed3"); Algorithm Parameters (LT) names which model is which and
+    /// the inference profile, so a viewer shows exactly which weights made the result.
+    /// </summary>
+    public static SegmentationAlgorithm SpineSegDiff(IReadOnlyDictionary<string, string> modelVersions, string? profile)
+    {
+        ArgumentNullException.ThrowIfNull(modelVersions);
+        if (modelVersions.Count == 0)
+        {
+            throw new ArgumentException("At least one model version is needed.", nameof(modelVersions));
+        }
+        var ordered = modelVersions.OrderBy(m => m.Key, StringComparer.Ordinal).ToList();
+        var version = string.Join(" + ", ordered.Select(m => m.Value));
+        var parameters = "models: " + string.Join(", ", ordered.Select(m => $"{m.Key} {m.Value}")) + (profile is null ? string.Empty : "; profile " + profile);
+        return new SegmentationAlgorithm(SpineSegDiffName, version.Length <= 64 ? version : version[..64], parameters);
+    }
 }
 
 /// <summary>One segment of our label convention and how it is described in the SEG.</summary>
@@ -46,11 +66,11 @@ public sealed record SpineSegment(byte Label, string SegmentLabel, CodedConcept 
 /// <summary>Which source slices (indices in the series order along the slice normal) a SEG covers.</summary>
 public sealed class SourceSliceSelection
 {
-    private readonly int? _single;
+    private readonly int[]? _indices;
 
-    private SourceSliceSelection(int? single, bool central)
+    private SourceSliceSelection(int[]? indices, bool central)
     {
-        _single = single;
+        _indices = indices;
         IsCentral = central;
     }
 
@@ -63,27 +83,41 @@ public sealed class SourceSliceSelection
     public bool IsCentral { get; }
 
     /// <summary>One slice by its index in the series order, e.g. the one the preprocessor chose (PreprocessedSlice.SliceIndex).</summary>
-    public static SourceSliceSelection Single(int sliceIndex)
+    public static SourceSliceSelection Single(int sliceIndex) => Of([sliceIndex]);
+
+    /// <summary>Some slices by their indices in the series order (any order given; covered in series order, once each).</summary>
+    public static SourceSliceSelection Of(IEnumerable<int> sliceIndices)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(sliceIndex);
-        return new SourceSliceSelection(sliceIndex, false);
+        ArgumentNullException.ThrowIfNull(sliceIndices);
+        var indices = sliceIndices.Distinct().Order().ToArray();
+        if (indices.Length == 0)
+        {
+            throw new ArgumentException("At least one slice must be selected.", nameof(sliceIndices));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(indices[0], nameof(sliceIndices));
+        return new SourceSliceSelection(indices, false);
     }
 
     public IReadOnlyList<int> Resolve(int sliceCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sliceCount);
-        if (_single is { } index)
+        if (_indices is { } indices)
         {
-            if (index >= sliceCount)
+            if (indices[^1] >= sliceCount)
             {
-                throw new ArgumentOutOfRangeException(nameof(sliceCount), $"Slice {index} requested, the series has {sliceCount}.");
+                throw new ArgumentOutOfRangeException(nameof(sliceCount), $"Slice {indices[^1]} requested, the series has {sliceCount}.");
             }
-            return [index];
+            return indices;
         }
         return IsCentral ? [sliceCount / 2] : Enumerable.Range(0, sliceCount).ToArray();
     }
 
-    public override string ToString() => _single is { } i ? $"slice {i}" : IsCentral ? "central slice" : "all slices";
+    public override string ToString() => _indices switch
+    {
+        [var i] => $"slice {i}",
+        { } many => $"slices {string.Join(", ", many)}",
+        null => IsCentral ? "central slice" : "all slices",
+    };
 }
 
 /// <summary>Descriptive attributes of the SEG series and instance; defaults suit our automatic results.</summary>

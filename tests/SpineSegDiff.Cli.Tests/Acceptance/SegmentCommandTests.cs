@@ -21,7 +21,7 @@ public sealed class SegmentCommandTests(ITestOutputHelper output)
         phantom.ExitCode.Should().Be(0, phantom.ToString());
         var seriesFolder = temp.Combine("study", "MR");
 
-        var first = await CliProcess.RunAsync(["segment", seriesFolder, "--out", temp.Combine("a"), "--profile", "fast", "--seed", "3"], CommandTimeout, cts.Token);
+        var first = await CliProcess.RunAsync(["segment", seriesFolder, "--out", temp.Combine("a"), "--profile", "fast", "--seed", "3", "--dicom"], CommandTimeout, cts.Token);
         output.WriteLine(first.ToString());
         first.ExitCode.Should().Be(0, first.ToString());
         first.StandardOutput.Should().Contain("denoising step 3/3").And.Contain("not for clinical use");
@@ -75,6 +75,32 @@ public sealed class SegmentCommandTests(ITestOutputHelper output)
         summary.RootElement.GetProperty("models").EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["presegmentation", "spinesegdiff"]);
         summary.RootElement.GetProperty("structures").EnumerateArray().Count(s => s.GetProperty("structure").GetString() == "disc").Should().BeGreaterThan(2);
 
+        // --dicom: the DICOM results on the segmented slice, and seg-from-mask makes the same objects from the .mha files.
+        var fromMask = await CliProcess.RunAsync(
+            ["seg-from-mask", "--source", seriesFolder, "--mask", temp.Combine("a", "mask.mha"), "--heatmap", temp.Combine("a", "uncertainty.mha"), "--out", temp.Combine("a", "from-mask")],
+            CommandTimeout, cts.Token);
+        output.WriteLine(fromMask.ToString());
+        fromMask.ExitCode.Should().Be(0, fromMask.ToString());
+        fromMask.StandardOutput.Should().Contain($"covers 1 slice(s): {sliceIndex + 1} ").And.Contain("(summary.json)");
+        foreach (var folder in new[] { temp.Combine("a", "dicom"), temp.Combine("a", "from-mask") })
+        {
+            Directory.EnumerateFiles(folder).Select(Path.GetFileName).Should().BeEquivalentTo(["seg.dcm", "uncertainty-seg.dcm", "heatmap-sc-001.dcm", "overlay-sc-001.dcm"]);
+            foreach (var file in Directory.EnumerateFiles(folder))
+            {
+                var check = await Tools.DciodvfyAsync(file, cts.Token);
+                check.ExitCode.Should().Be(0, check.ToString());
+                check.Output.Should().NotContain("Error");
+                var derived = DicomFile.Open(file).Dataset;
+                derived.GetString(DicomTags.StudyInstanceUID).Should().Be(sourceFile.GetString(DicomTags.StudyInstanceUID));
+            }
+            // The frames of the SEG reference exactly the segmented source image.
+            var seg = DicomFile.Open(Path.Combine(folder, "seg.dcm")).Dataset;
+            var frames = seg.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence)!.Items;
+            frames.Should().HaveCount(3);
+            frames.Select(f => f.GetSequence(DicomTags.DerivationImageSequence)!.Items[0].GetSequence(DicomTags.SourceImageSequence)!.Items[0]
+                .GetString(DicomTags.ReferencedSOPInstanceUID)).Should().AllBe(sopInstanceUid);
+        }
+
         // Same seed: the same bytes.
         var second = await CliProcess.RunAsync(["segment", seriesFolder, "--out", temp.Combine("b"), "--profile", "fast", "--seed", "3"], CommandTimeout, cts.Token);
         second.ExitCode.Should().Be(0, second.ToString());
@@ -105,6 +131,47 @@ public sealed class SegmentCommandTests(ITestOutputHelper output)
         var badProfile = await CliProcess.RunAsync(["segment", temp.Path, "--out", temp.Combine("o"), "--profile", "slow"], CommandTimeout, cts.Token);
         badProfile.ExitCode.Should().Be(2, badProfile.ToString());
         badProfile.StandardError.Should().Contain("Configuration error").And.Contain("slow");
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Seg_from_mask_writes_valid_objects_for_a_whole_series_and_refuses_maps_off_the_grid()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var temp = new TempDirectory("spineseg-cli-segfrommask");
+        var phantom = await CliProcess.RunAsync(["phantom", "--out", temp.Combine("study"), "--seed", "2"], CommandTimeout, cts.Token);
+        phantom.ExitCode.Should().Be(0, phantom.ToString());
+        var series = temp.Combine("study", "MR");
+        var truthPath = temp.Combine("study", "ground_truth_labels.mha");
+        var sliceCount = Directory.EnumerateFiles(series, "*.dcm").Count();
+
+        var whole = await CliProcess.RunAsync(["seg-from-mask", "--source", series, "--mask", truthPath, "--out", temp.Combine("whole"), "--algorithm-version", "ground truth"], CommandTimeout, cts.Token);
+        output.WriteLine(whole.ToString());
+        whole.ExitCode.Should().Be(0, whole.ToString());
+        whole.StandardOutput.Should().Contain($"covers {sliceCount} slice(s)").And.Contain("algorithm SpineSegDiff ground truth (--algorithm-version)");
+        var written = Directory.EnumerateFiles(temp.Combine("whole")).Select(Path.GetFileName).ToList();
+        written.Should().Contain("seg.dcm").And.HaveCount(1 + sliceCount, "the SEG and one overlay Secondary Capture per slice, no heatmap without --heatmap");
+        var check = await Tools.DciodvfyAsync(temp.Combine("whole", "seg.dcm"), cts.Token);
+        check.ExitCode.Should().Be(0, check.ToString());
+
+        // A label map with a value outside 0..3, and one shifted off the source grid: refused, nothing written.
+        var truth = MetaImageReader.Read<byte>(truthPath);
+        var bad = new SpineSegDiff.Imaging.Geometry.Volume<byte>(truth.Geometry, truth.Voxels.Select(v => v == 3 ? (byte)9 : v).ToArray());
+        MetaImageWriter.Write(temp.Combine("bad-values.mha"), bad);
+        var g = truth.Geometry;
+        var shifted = new SpineSegDiff.Imaging.Geometry.Volume<byte>(
+            new SpineSegDiff.Imaging.Geometry.VolumeGeometry(g.Size0, g.Size1, g.Size2, g.Spacing, g.Origin + (0.5 * g.Spacing.Z) * g.Direction.Axis2, g.Direction), truth.Voxels);
+        MetaImageWriter.Write(temp.Combine("shifted.mha"), shifted);
+        foreach (var (mask, reason) in new[] { ("bad-values.mha", "value 9"), ("shifted.mha", "no image of the source series") })
+        {
+            var refused = await CliProcess.RunAsync(["seg-from-mask", "--source", series, "--mask", temp.Combine(mask), "--out", temp.Combine("refused")], CommandTimeout, cts.Token);
+            output.WriteLine(refused.ToString());
+            refused.ExitCode.Should().Be(1, refused.ToString());
+            refused.StandardError.Should().Contain(reason);
+            Directory.Exists(temp.Combine("refused")).Should().BeFalse();
+        }
+        var missing = await CliProcess.RunAsync(["seg-from-mask", "--source", series, "--mask", temp.Combine("none.mha"), "--out", temp.Combine("refused")], CommandTimeout, cts.Token);
+        missing.ExitCode.Should().Be(1, missing.ToString());
+        missing.StandardError.Should().Contain("none.mha");
     }
 
     private static double Dice(byte[] predicted, byte[] truth, byte label)
