@@ -42,6 +42,21 @@ public static class SpineCodes
     public static readonly CodedConcept IntervertebralDisc = new("360499006", "SCT", "Intervertebral disc");
     public static readonly CodedConcept LumbarSpine = new("122496007", "SCT", "Lumbar spine");
 
+    /// <summary>L1..L5, for the optional per-level segments.</summary>
+    public static readonly IReadOnlyList<CodedConcept> LumbarVertebrae =
+    [
+        new("66794005", "SCT", "L1 vertebra"), new("14293000", "SCT", "L2 vertebra"), new("36470004", "SCT", "L3 vertebra"),
+        new("11994002", "SCT", "L4 vertebra"), new("49668003", "SCT", "L5 vertebra"),
+    ];
+
+    /// <summary>L1/L2..L5/S1, for the optional per-level segments.</summary>
+    public static readonly IReadOnlyList<CodedConcept> LumbarDiscs =
+    [
+        new("80064006", "SCT", "L1-L2 intervertebral disc"), new("67459009", "SCT", "L2-L3 intervertebral disc"),
+        new("62551000", "SCT", "L3-L4 intervertebral disc"), new("84020006", "SCT", "L4-L5 intervertebral disc"),
+        new("715056000", "SCT", "L5-S1 intervertebral disc"),
+    ];
+
     /// <summary>CID 7162 Surface Processing Algorithm Families, used for the Algorithm Family Code Sequence.</summary>
     public static readonly CodedConcept ArtificialIntelligence = new("123109", "DCM", "Artificial Intelligence");
 

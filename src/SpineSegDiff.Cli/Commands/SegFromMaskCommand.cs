@@ -29,16 +29,17 @@ internal static class SegFromMaskCommand
         var output = new Option<string>("--out") { Description = "Output folder (created): seg.dcm, uncertainty-seg.dcm, heatmap-sc-NNN.dcm, overlay-sc-NNN.dcm.", Required = true };
         var algorithm = new Option<string>("--algorithm") { Description = "Segment Algorithm Name.", DefaultValueFactory = _ => SegmentationAlgorithm.SpineSegDiffName };
         var version = new Option<string?>("--algorithm-version") { Description = "Algorithm Version (default: the model versions in a summary.json beside the mask, else \"unspecified\")." };
+        var perLevel = new Option<bool>("--per-level") { Description = "One segment per lumbar level (L1..L5, L1-L2..L5-S1) instead of per class; the counting rule is in docs/results.md." };
         var command = new Command("seg-from-mask", "Write a DICOM SEG (and, with a heatmap, the fractional SEG and Secondary Captures) for a label map on a source series.")
         {
-            source, mask, heatmap, output, algorithm, version,
+            source, mask, heatmap, output, algorithm, version, perLevel,
         };
         command.SetAction((parse, ct) => RunAsync(
-            parse.GetValue(source)!, parse.GetValue(mask)!, parse.GetValue(heatmap), parse.GetValue(output)!, parse.GetValue(algorithm)!, parse.GetValue(version)));
+            parse.GetValue(source)!, parse.GetValue(mask)!, parse.GetValue(heatmap), parse.GetValue(output)!, parse.GetValue(algorithm)!, parse.GetValue(version), parse.GetValue(perLevel)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string source, string maskPath, string? heatmapPath, string output, string algorithmName, string? algorithmVersion)
+    private static async Task<int> RunAsync(string source, string maskPath, string? heatmapPath, string output, string algorithmName, string? algorithmVersion, bool perLevel)
     {
         if (string.IsNullOrWhiteSpace(algorithmName) || algorithmName.Length > 64)
         {
@@ -73,7 +74,7 @@ internal static class SegFromMaskCommand
         ResultObjectSet objects;
         try
         {
-            objects = new ResultObjectsWriter().Write(files.Instances, labels, heat, algorithm);
+            objects = new ResultObjectsWriter(new SegmentationWriterOptions { PerLevelSegments = perLevel }).Write(files.Instances, labels, heat, algorithm);
         }
         catch (Exception ex) when (ex is ArgumentException or UnsupportedSeriesException or DicomFormatException)
         {
@@ -87,8 +88,9 @@ internal static class SegFromMaskCommand
         await Console.Out.WriteLineAsync(string.Create(c,
             $"Source series: {files.Instances.Count} images; the mask covers {seg.SourceSlices.Count} slice(s): {string.Join(", ", seg.SourceSlices.Select(s => s + 1))} (1-based, series order)")).ConfigureAwait(false);
         var empty = seg.EmptySegmentNumbers.Count == 0 ? "none" : string.Join(", ", seg.EmptySegmentNumbers);
+        var segments = perLevel ? "13 per-level segments (canal, L1..L5, L1-L2..L5-S1, other vertebrae, other discs)" : "segments 1 spinal canal, 2 vertebrae, 3 discs";
         await Console.Out.WriteLineAsync(string.Create(c,
-            $"SEG: {seg.Frames.Count} frames, segments 1 spinal canal, 2 vertebrae, 3 discs (empty: {empty}); algorithm {algorithm.Name} {algorithm.Version} ({versionSource})")).ConfigureAwait(false);
+            $"SEG: {seg.Frames.Count} frames, {segments} (empty: {empty}); algorithm {algorithm.Name} {algorithm.Version} ({versionSource})")).ConfigureAwait(false);
         foreach (var file in saved)
         {
             await Console.Out.WriteLineAsync($"  {file.Kind,-24} {file.Path}").ConfigureAwait(false);

@@ -36,6 +36,9 @@ public sealed record SpineSegment(byte Label, string SegmentLabel, CodedConcept 
 {
     public CodedConcept Category { get; init; } = SpineCodes.AnatomicalStructure;
 
+    /// <summary>How the segment was derived, when more than its type and label says it (per-level segments).</summary>
+    public string? Detail { get; init; }
+
     /// <summary>
     /// Label 1..3 become segments 1..3 in this order, always all three, so a segment number means the same
     /// structure in every SEG we write (the retraining service and viewers' colour choices rely on it).
@@ -58,9 +61,12 @@ public sealed record SpineSegment(byte Label, string SegmentLabel, CodedConcept 
     public static SpineSegment Uncertainty { get; } = new(0, "AI uncertainty", SpineCodes.LumbarSpine, new SrgbColor(253, 231, 37));
 
     /// <summary>Segment Description: what a reader of the SEG should take the segment to be.</summary>
-    public string Description => Label == 0
-        ? $"{SegmentLabel}: per-pixel uncertainty 0..1 of the automatic segmentation of the {Type.Meaning.ToLowerInvariant()} (not a probability of tissue; not for diagnosis)"
-        : $"{SegmentLabel} ({Type.Meaning}, label {Label})";
+    public string Description => (Label, Detail) switch
+    {
+        (0, _) => $"{SegmentLabel}: per-pixel uncertainty 0..1 of the automatic segmentation of the {Type.Meaning.ToLowerInvariant()} (not a probability of tissue; not for diagnosis)",
+        (_, null) => $"{SegmentLabel} ({Type.Meaning}, label {Label})",
+        (_, { } detail) => $"{SegmentLabel} ({Type.Meaning}; {detail})",
+    };
 }
 
 /// <summary>Which source slices (indices in the series order along the slice normal) a SEG covers.</summary>
@@ -147,6 +153,13 @@ public sealed record SegmentationWriterOptions
     public string UncertaintyContentDescription { get; init; } = "AI segmentation uncertainty 0..1 (not for diagnosis)";
 
     public string ContentCreatorName { get; init; } = "SpineSegDiff^AI";
+
+    /// <summary>
+    /// One segment per lumbar level (L1..L5, L1-L2..L5-S1) instead of one per class, by the rule of
+    /// <see cref="LumbarLevelLabeller"/>. Off by default: levels counted from the lowest disc are wrong for
+    /// transitional vertebrae and for fields of view that miss the sacrum, and nothing here can tell.
+    /// </summary>
+    public bool PerLevelSegments { get; init; }
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

@@ -1,3 +1,4 @@
+using SpineSegDiff.Imaging;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.IO;
 using SpineSegDiff.Imaging.Geometry;
@@ -62,15 +63,18 @@ public sealed class SegmentationWriter
         CheckAlgorithm(algorithm);
         var source = SourceSeriesContext.Prepare(sourceInstances, labels.Geometry, nameof(labels), slices);
         var plane = source.PixelsPerSlice;
+        CheckLabels(labels.Voxels);
 
-        var segments = SpineSegment.All;
+        var (segments, segmentMap) = _options.PerLevelSegments
+            ? (LumbarLevelLabeller.Segments, LumbarLevelLabeller.Assign(labels, source.Selected))
+            : (SpineSegment.All, labels.Voxels);
         var planned = new List<PlannedFrame>();
         var anyVoxel = new bool[segments.Count];
         for (var s = 0; s < segments.Count; s++)
         {
             foreach (var slice in source.Selected)
             {
-                var mask = ExtractMask(labels.Voxels, slice * plane, plane, segments[s].Label);
+                var mask = ExtractMask(segmentMap, slice * plane, plane, segments[s].Label);
                 anyVoxel[s] |= mask.Any(b => b != 0);
                 planned.Add(new PlannedFrame(s + 1, slice, mask));
             }
@@ -203,17 +207,21 @@ public sealed class SegmentationWriter
         ds.SetUInt16(DicomTags.PixelRepresentation, 0);
     }
 
-    private static byte[] ExtractMask(byte[] labels, int offset, int count, byte label)
+    private static void CheckLabels(byte[] labels)
+    {
+        var index = Array.FindIndex(labels, v => v > LabelClasses.Disc);
+        if (index >= 0)
+        {
+            throw new ArgumentException($"Label value {labels[index]} is not one of 0..3 (background, canal, vertebra, disc).", nameof(labels));
+        }
+    }
+
+    private static byte[] ExtractMask(byte[] segmentMap, int offset, int count, byte value)
     {
         var mask = new byte[count];
         for (var n = 0; n < count; n++)
         {
-            var value = labels[offset + n];
-            if (value > 3)
-            {
-                throw new ArgumentException($"Label value {value} is not one of 0..3 (background, canal, vertebra, disc).", nameof(labels));
-            }
-            mask[n] = value == label ? (byte)1 : (byte)0;
+            mask[n] = segmentMap[offset + n] == value ? (byte)1 : (byte)0;
         }
         return mask;
     }

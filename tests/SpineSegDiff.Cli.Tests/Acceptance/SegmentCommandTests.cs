@@ -153,6 +153,11 @@ public sealed class SegmentCommandTests(ITestOutputHelper output)
         var check = await Tools.DciodvfyAsync(temp.Combine("whole", "seg.dcm"), cts.Token);
         check.ExitCode.Should().Be(0, check.ToString());
 
+        var levels = await CliProcess.RunAsync(["seg-from-mask", "--source", series, "--mask", truthPath, "--out", temp.Combine("levels"), "--per-level"], CommandTimeout, cts.Token);
+        levels.ExitCode.Should().Be(0, levels.ToString());
+        levels.StandardOutput.Should().Contain("13 per-level segments").And.Contain("(empty: none)");
+        (await Tools.DciodvfyAsync(temp.Combine("levels", "seg.dcm"), cts.Token)).ExitCode.Should().Be(0);
+
         // A label map with a value outside 0..3, and one shifted off the source grid: refused, nothing written.
         var truth = MetaImageReader.Read<byte>(truthPath);
         var bad = new SpineSegDiff.Imaging.Geometry.Volume<byte>(truth.Geometry, truth.Voxels.Select(v => v == 3 ? (byte)9 : v).ToArray());
