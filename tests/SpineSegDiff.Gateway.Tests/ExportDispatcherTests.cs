@@ -276,4 +276,41 @@ public sealed class ExportDispatcherTests : IDisposable
         (await node.Dispatcher.RunOnceAsync(CancellationToken.None)).Parked.Should().Be(1);
         node.Queue.ListParked().Single().Park!.Reason.Should().Contain("no longer configured");
     }
+
+    [Fact]
+    public async Task A_destination_that_hangs_does_not_hold_up_another_destination()
+    {
+        // A peer that accepts TCP and never answers the A-ASSOCIATE-RQ: our SCU waits out its ARTIM timeout.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var silentPort = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var hanging = ExportTestOptions.Dicom("stuck", silentPort);
+        hanging.ArtimTimeout = TimeSpan.FromMinutes(2);
+        var target = _temp.Combine("outbox");
+        var options = ExportTestOptions.Create(QueueDirectory, hanging, ExportTestOptions.Folder("local", target));
+        using var node = new ExportNode(options);
+        var stuck = await node.Queue.EnqueueAsync("stuck", "study-11", Results(1), CancellationToken.None);
+        var local = await node.Queue.EnqueueAsync("local", "study-12", Results(1), CancellationToken.None);
+
+        await node.RunUntilAsync(() => node.Queue.PendingCount == 1, Bounded);
+
+        node.Queue.ListPending().Should().ContainSingle().Which.Id.Should().Be(stuck.Id, "the folder item went while the PACS hung");
+        File.Exists(Path.Combine(target, local.Id, "0000.dcm")).Should().BeTrue();
+        node.Queue.ListPending().Single().FailedRounds.Should().Be(0, "stopping the node cut the hung round short; it is not counted as failed");
+    }
+
+    [Fact]
+    public async Task A_status_the_destination_cannot_understand_parks_at_once()
+    {
+        await using var pacs = await OwnStoreScp.StartAsync(statusForStore: _ => DimseStatus.CannotUnderstand);
+        var options = ExportTestOptions.Create(QueueDirectory, ExportTestOptions.Dicom("pacs", pacs.Port));
+        options.Retry.AttemptsPerRound = 5;
+        using var node = new ExportNode(options);
+        await node.Queue.EnqueueAsync("pacs", "study-13", Results(2), CancellationToken.None);
+
+        (await node.Dispatcher.RunOnceAsync(CancellationToken.None)).Parked.Should().Be(1);
+
+        pacs.Sink.Stores.Should().Be(2, "both files were tried once, neither again");
+        node.Queue.ListParked().Single().Park!.Reason.Should().Contain("0xC000");
+    }
 }

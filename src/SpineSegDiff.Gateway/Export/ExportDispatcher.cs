@@ -10,7 +10,8 @@ namespace SpineSegDiff.Gateway.Export;
 public sealed record ExportPassResult(int Delivered, int Failed, int Parked, int Skipped);
 
 /// <summary>
-/// Delivers due pending items, one at a time, each through its destination's Polly pipeline: retries with
+/// Delivers due pending items (destinations concurrently, one item at a time per destination), each through its
+/// destination's Polly pipeline: retries with
 /// exponential backoff and jitter for transient failures (within a round), inside them a circuit breaker per
 /// destination so a PACS that is down is not hammered. A failed round is recorded in the item's manifest with the
 /// time of the next round (exponential, durable across restarts); an item still undelivered after MaxPendingAge is
@@ -91,24 +92,43 @@ public sealed class ExportDispatcher : BackgroundService
         }
     }
 
-    /// <summary>One pass over the items due now. Throws <see cref="OperationCanceledException"/> when cancelled (the item in hand stays pending).</summary>
+    /// <summary>
+    /// One pass over the items due now. Destinations are served concurrently (a PACS that times out must not hold up a
+    /// folder or another PACS), the items of one destination one after the other in enqueue order. Throws
+    /// <see cref="OperationCanceledException"/> when cancelled (the items in hand stay pending).
+    /// </summary>
     public async Task<ExportPassResult> RunOnceAsync(CancellationToken cancellationToken)
     {
+        var due = _queue.ListDue(_time.GetUtcNow());
+        var passes = due
+            .GroupBy(i => i.Destination, StringComparer.OrdinalIgnoreCase)
+            .Select(group => RunDestinationAsync(group.Key, [.. group], cancellationToken));
+        var results = await Task.WhenAll(passes).ConfigureAwait(false);
+        return new ExportPassResult(results.Sum(r => r.Delivered), results.Sum(r => r.Failed), results.Sum(r => r.Parked), results.Sum(r => r.Skipped));
+    }
+
+    private async Task<ExportPassResult> RunDestinationAsync(string name, IReadOnlyList<ExportItem> items, CancellationToken cancellationToken)
+    {
+        // Off the caller's thread: one destination's synchronous work (file I/O) never delays another's start.
+        await Task.Yield();
         int delivered = 0, failed = 0, parked = 0, skipped = 0;
-        var broken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var item in _queue.ListDue(_time.GetUtcNow()))
+        if (!_destinations.TryGetValue(name, out var destination))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!_destinations.TryGetValue(item.Destination, out var destination))
+            foreach (var item in items)
             {
                 var failure = ExportFailure.Permanent("The destination is no longer configured");
                 await _queue.ParkAsync(item.Id, failure, 0, CancellationToken.None).ConfigureAwait(false);
                 _metrics.Parked(item.Destination, failure.Kind);
                 ExportLog.ParkedPermanent(_logger, item.Id, item.Destination, failure.Reason, item.CorrelationId);
                 parked++;
-                continue;
             }
-            if (broken.Contains(item.Destination))
+            return new ExportPassResult(delivered, failed, parked, skipped);
+        }
+        var broken = false;
+        foreach (var item in items)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (broken)
             {
                 ExportLog.SkippedOpenCircuit(_logger, item.Id, item.Destination);
                 skipped++;
@@ -127,11 +147,11 @@ public sealed class ExportDispatcher : BackgroundService
                     break;
                 case Outcome.CircuitOpen:
                     failed++;
-                    broken.Add(item.Destination);
+                    broken = true;
                     break;
                 case Outcome.SkippedCircuitOpen:
                     skipped++;
-                    broken.Add(item.Destination);
+                    broken = true;
                     break;
             }
         }
