@@ -313,4 +313,20 @@ public sealed class ExportDispatcherTests : IDisposable
         pacs.Sink.Stores.Should().Be(2, "both files were tried once, neither again");
         node.Queue.ListParked().Single().Park!.Reason.Should().Contain("0xC000");
     }
+
+    [Fact]
+    public async Task Delivers_to_orthanc_as_the_hospital_pacs()
+    {
+        await using var orthanc = await OrthancServer.StartAsync(new OrthancOptions { EnableDicomWeb = false });
+        using var node = new ExportNode(ExportTestOptions.Create(QueueDirectory, ExportTestOptions.Dicom("pacs", orthanc.DicomPort, orthanc.AeTitle)));
+        var files = Results(2);
+        await node.Queue.EnqueueAsync("pacs", "study-14", files, CancellationToken.None);
+
+        (await node.Dispatcher.RunOnceAsync(CancellationToken.None)).Delivered.Should().Be(1);
+
+        (await orthanc.CountInstancesAsync()).Should().Be(2, orthanc.Output);
+        var segs = await orthanc.FindAsync("Instance", new Dictionary<string, string> { ["Modality"] = "SEG" });
+        var tags = await orthanc.GetInstanceTagsAsync(segs.Should().ContainSingle().Subject);
+        tags.GetProperty("SOPInstanceUID").GetString().Should().Be(TestDicomFiles.SopInstanceUidOf(files[0]));
+    }
 }
