@@ -28,6 +28,7 @@ public sealed class ExportDispatcher : BackgroundService
     private readonly ILogger<ExportDispatcher> _logger;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, Destination> _destinations;
+    private int _passRunning;
 
     public ExportDispatcher(
         ExportQueue queue,
@@ -58,6 +59,8 @@ public sealed class ExportDispatcher : BackgroundService
     /// <summary>Loops until cancelled: a pass over the due items, then a wait for new work or the next due time.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        // The first pass reads the queue synchronously; a host's StartAsync must not wait for it.
+        await Task.Yield();
         ExportLog.Started(_logger, _destinations.Count, _queue.RootDirectory, _queue.PendingCount);
         try
         {
@@ -99,12 +102,24 @@ public sealed class ExportDispatcher : BackgroundService
     /// </summary>
     public async Task<ExportPassResult> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var due = _queue.ListDue(_time.GetUtcNow());
-        var passes = due
-            .GroupBy(i => i.Destination, StringComparer.OrdinalIgnoreCase)
-            .Select(group => RunDestinationAsync(group.Key, [.. group], cancellationToken));
-        var results = await Task.WhenAll(passes).ConfigureAwait(false);
-        return new ExportPassResult(results.Sum(r => r.Delivered), results.Sum(r => r.Failed), results.Sum(r => r.Parked), results.Sum(r => r.Skipped));
+        // Two passes at once would send the same item twice: a second caller is a bug, not a race to tolerate.
+        if (Interlocked.Exchange(ref _passRunning, 1) == 1)
+        {
+            throw new InvalidOperationException("An export pass is already running (RunOnceAsync and RunAsync must not overlap).");
+        }
+        try
+        {
+            var due = _queue.ListDue(_time.GetUtcNow());
+            var passes = due
+                .GroupBy(i => i.Destination, StringComparer.OrdinalIgnoreCase)
+                .Select(group => RunDestinationAsync(group.Key, [.. group], cancellationToken));
+            var results = await Task.WhenAll(passes).ConfigureAwait(false);
+            return new ExportPassResult(results.Sum(r => r.Delivered), results.Sum(r => r.Failed), results.Sum(r => r.Parked), results.Sum(r => r.Skipped));
+        }
+        finally
+        {
+            Volatile.Write(ref _passRunning, 0);
+        }
     }
 
     private async Task<ExportPassResult> RunDestinationAsync(string name, IReadOnlyList<ExportItem> items, CancellationToken cancellationToken)
@@ -225,11 +240,6 @@ public sealed class ExportDispatcher : BackgroundService
 
         var next = now + NextRoundDelay(current.FailedRounds + 1);
         var recorded = await _queue.RecordFailedRoundAsync(item.Id, round.Attempts, failure.Reason, next, CancellationToken.None).ConfigureAwait(false);
-        if (recorded.FailedRounds > 1)
-        {
-            // The first send of a later round repeats an earlier failed one.
-            _metrics.Retried(current.Destination);
-        }
         ExportLog.RoundFailed(_logger, item.Id, current.Destination, recorded.FailedRounds, round.Attempts, failure.Reason, next);
         return circuitOpen ? Outcome.CircuitOpen : Outcome.Failed;
     }
@@ -345,6 +355,11 @@ public sealed class ExportDispatcher : BackgroundService
                 return LastResult = new ExportSendResult([], null);
             }
             cancellationToken.ThrowIfCancellationRequested();
+            if (Attempts == 0 && Item.Attempts > 0)
+            {
+                // The first send of a later round repeats an earlier one (Polly's OnRetry counts those within a round).
+                dispatcher._metrics.Retried(sender.DestinationName);
+            }
             Attempts++;
             ExportSendResult result;
             try
