@@ -24,6 +24,9 @@ public sealed record StoreScpOptions
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The port to listen on; null picks a free one. Set it to bring a peer up where a client already points (a destination that was down).</summary>
+    public int? Port { get; init; }
 }
 
 /// <summary>
@@ -69,7 +72,7 @@ public sealed class DcmtkStoreScp : IDisposable, IAsyncDisposable
         {
             var outputDirectory = directory.Combine("received");
             Directory.CreateDirectory(outputDirectory);
-            var port = FreePort.Get();
+            var port = options.Port ?? FreePort.Get();
             var args = new List<string>
             {
                 // -v so that association/PC negotiation details end up in failure messages.

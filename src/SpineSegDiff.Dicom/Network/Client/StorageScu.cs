@@ -48,7 +48,7 @@ public sealed class StorageScu
             }
             catch (Exception ex) when (ex is DicomFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
-                results[i] = Failed(i, paths[i], null, "Unreadable DICOM file", ex.Message);
+                results[i] = Failed(i, paths[i], null, "Unreadable DICOM file", ex.Message) with { FailureKind = StoreFailureKind.FileProblem };
             }
         }
 
@@ -58,7 +58,7 @@ public sealed class StorageScu
         }
 
         var o = _requester.Options;
-        var final = results.Select((r, i) => r ?? Failed(i, paths[i], null, "Not sent")).ToList();
+        var final = results.Select((r, i) => r ?? Failed(i, paths[i], null, "Not sent") with { FailureKind = StoreFailureKind.Network }).ToList();
         NetworkLog.BatchSent(_logger, final.Count(r => r.Succeeded), final.Count, final.Count(r => !r.Succeeded), o.CalledAeTitle, o.Host, o.Port);
         return final;
     }
@@ -68,11 +68,12 @@ public sealed class StorageScu
         var o = _requester.Options;
         var queue = new Queue<OutgoingFile>(plan.Files);
         var associations = 0;
+        DicomNetworkException? lastNetworkError = null;
         while (queue.Count > 0)
         {
             if (associations > MaxReassociationsPerBatch)
             {
-                FailAll(queue, results, "Not sent: the association kept failing");
+                FailAll(queue, results, "Not sent: the association kept failing", lastNetworkError);
                 return;
             }
             associations++;
@@ -83,7 +84,7 @@ public sealed class StorageScu
             }
             catch (DicomNetworkException ex)
             {
-                FailAll(queue, results, ex.Message);
+                FailAll(queue, results, ex.Message, ex);
                 return;
             }
             await using (association.ConfigureAwait(false))
@@ -97,7 +98,12 @@ public sealed class StorageScu
                     }
                     catch (DicomNetworkException ex)
                     {
-                        results[file.Index] = Failed(file.Index, file.Path, file.SopInstanceUid, ex.Message);
+                        lastNetworkError = ex;
+                        results[file.Index] = Failed(file.Index, file.Path, file.SopInstanceUid, ex.Message) with
+                        {
+                            FailureKind = StoreFailureKind.Network,
+                            NetworkError = ex,
+                        };
                         if (queue.Count > 0)
                         {
                             NetworkLog.AssociationFailedDuringTransfer(_logger, o.Host, o.Port, queue.Count, ex.Message);
@@ -123,7 +129,7 @@ public sealed class StorageScu
             var stream = OpenDataset(file, out var openError);
             if (stream is null)
             {
-                return Failed(file.Index, file.Path, file.SopInstanceUid, "Cannot open the file", openError);
+                return Failed(file.Index, file.Path, file.SopInstanceUid, "Cannot open the file", openError) with { FailureKind = StoreFailureKind.FileProblem };
             }
             await using (stream.ConfigureAwait(false))
             {
@@ -135,12 +141,18 @@ public sealed class StorageScu
         if (file.TransferSyntax.IsEncapsulated)
         {
             return Failed(file.Index, file.Path, file.SopInstanceUid,
-                $"The peer did not accept {file.TransferSyntax.Name} for this SOP class and this node has no codec to decompress it");
+                $"The peer did not accept {file.TransferSyntax.Name} for this SOP class and this node has no codec to decompress it") with
+            {
+                FailureKind = StoreFailureKind.NoAcceptedContext,
+            };
         }
         var target = association.FindContext(file.SopClassUid, ReencodePreference);
         if (target is null)
         {
-            return Failed(file.Index, file.Path, file.SopInstanceUid, $"The peer accepted no presentation context for SOP class {file.SopClassUid}");
+            return Failed(file.Index, file.Path, file.SopInstanceUid, $"The peer accepted no presentation context for SOP class {file.SopClassUid}") with
+            {
+                FailureKind = StoreFailureKind.NoAcceptedContext,
+            };
         }
         byte[] encoded;
         try
@@ -149,7 +161,7 @@ public sealed class StorageScu
         }
         catch (Exception ex) when (ex is DicomFormatException or IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException)
         {
-            return Failed(file.Index, file.Path, file.SopInstanceUid, $"Cannot re-encode to {target.TransferSyntax.Name}", ex.Message);
+            return Failed(file.Index, file.Path, file.SopInstanceUid, $"Cannot re-encode to {target.TransferSyntax.Name}", ex.Message) with { FailureKind = StoreFailureKind.FileProblem };
         }
         NetworkLog.StoreSending(_logger, file.SopInstanceUid, target.Id, target.TransferSyntax.Uid, "re-encoded");
         var reencodedResponse = await association.StoreAsync(target.Id, file.SopClassUid, file.SopInstanceUid, encoded, cancellationToken).ConfigureAwait(false);
@@ -215,7 +227,7 @@ public sealed class StorageScu
         var error = string.Create(CultureInfo.InvariantCulture, $"C-STORE refused with status 0x{status:X4}") +
             (response.ErrorComment is { } comment ? $": {comment}" : string.Empty);
         NetworkLog.FileNotSent(_logger, file.Index, error);
-        return new StoreFileResult(file.Path, file.SopInstanceUid, status, error);
+        return new StoreFileResult(file.Path, file.SopInstanceUid, status, error) { FailureKind = StoreFailureKind.Refused };
     }
 
     /// <summary>
@@ -228,12 +240,16 @@ public sealed class StorageScu
         return new StoreFileResult(path, sopInstanceUid, null, detail is null ? error : $"{error}: {detail}");
     }
 
-    private void FailAll(Queue<OutgoingFile> queue, StoreFileResult?[] results, string error)
+    private void FailAll(Queue<OutgoingFile> queue, StoreFileResult?[] results, string error, DicomNetworkException? cause)
     {
         while (queue.Count > 0)
         {
             var file = queue.Dequeue();
-            results[file.Index] = Failed(file.Index, file.Path, file.SopInstanceUid, error);
+            results[file.Index] = Failed(file.Index, file.Path, file.SopInstanceUid, error) with
+            {
+                FailureKind = StoreFailureKind.Network,
+                NetworkError = cause,
+            };
         }
     }
 }
