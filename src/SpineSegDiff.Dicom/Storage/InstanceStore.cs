@@ -21,8 +21,11 @@ public sealed partial class InstanceStore : IStorageSink
     private readonly InstanceStoreOptions _options;
     private readonly ILogger<InstanceStore> _logger;
 
-    public InstanceStore(InstanceStoreOptions options, ILogger<InstanceStore> logger)
+    private readonly IStoredInstanceObserver? _observer;
+
+    public InstanceStore(InstanceStoreOptions options, ILogger<InstanceStore> logger, IStoredInstanceObserver? observer = null)
     {
+        _observer = observer;
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -148,10 +151,32 @@ public sealed partial class InstanceStore : IStorageSink
             // gets Success because the instance is safely here.
             File.Delete(transaction.TempPath);
             LogDuplicateInstance(context.AssociationId, Path.GetFileName(target));
+            Notify(new StoredInstance(target, study!, series!, instance!, header, context, Duplicate: true));
             return new StoreOutcome(DimseStatus.Success, null, Duplicate: true);
         }
         LogInstanceStored(context.AssociationId, Path.GetFileName(target));
+        Notify(new StoredInstance(target, study!, series!, instance!, header, context, Duplicate: false));
         return StoreOutcome.Success;
+    }
+
+    /// <summary>
+    /// The instance is durable before observers hear of it; an observer's failure is logged and does not turn a stored
+    /// instance into a failed C-STORE (the sender would resend what we already have).
+    /// </summary>
+    private void Notify(StoredInstance stored)
+    {
+        if (_observer is null)
+        {
+            return;
+        }
+        try
+        {
+            _observer.OnStored(stored);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogObserverFailed(stored.Context.AssociationId, ex.GetType().Name, ex.Message);
+        }
     }
 
     private sealed class Transaction(InstanceStore store, StoreRequestContext context, string tempPath, FileStream stream) : IStoreTransaction
@@ -214,4 +239,7 @@ public sealed partial class InstanceStore : IStorageSink
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Could not remove stale temporary file {FileName}: {Reason}")]
     private partial void LogStaleTemporaryFileNotRemoved(string fileName, string reason);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "Association {AssociationId}: the stored-instance observer failed ({ExceptionType}: {Reason}); the instance is stored")]
+    private partial void LogObserverFailed(long associationId, string exceptionType, string reason);
 }

@@ -1,0 +1,129 @@
+using SpineSegDiff.Dicom;
+using SpineSegDiff.Dicom.Network;
+using SpineSegDiff.Dicom.Storage;
+
+namespace SpineSegDiff.Gateway.Assembly;
+
+/// <summary>A series the assembler considers complete.</summary>
+/// <param name="InstancePaths">Stored files, one per SOP instance, in arrival order.</param>
+/// <param name="Header">The first instance's header (routing looks at it).</param>
+/// <param name="Watchdog">Completed by the watchdog, not by quiet time or release.</param>
+public sealed record AssembledSeries(
+    string StudyInstanceUid,
+    string SeriesInstanceUid,
+    IReadOnlyList<string> InstancePaths,
+    DicomDataset Header,
+    string CallingAeTitle,
+    DateTimeOffset FirstReceivedAt,
+    DateTimeOffset LastReceivedAt,
+    bool Watchdog);
+
+/// <summary>
+/// Collects stored instances per series and decides when a series is complete: after a quiet period with no new
+/// instance, optionally when the sending association is released, or by the watchdog after a maximum assembly time.
+/// A duplicate (same SOP Instance UID) neither adds an instance nor restarts the quiet period. Instances of a series
+/// that arrive after it was completed start a new assembly (a resend or a late instance: it is segmented again,
+/// rather than silently dropped).
+/// </summary>
+public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider? time = null) : IStoredInstanceObserver
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _released = new(StringComparer.Ordinal);
+
+    /// <summary>Series being assembled now.</summary>
+    public int PendingCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    public void OnStored(StoredInstance instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_pending.TryGetValue(instance.SeriesInstanceUid, out var series))
+            {
+                series = new Pending(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.Header, instance.Context.CallingAeTitle, now);
+                _pending.Add(instance.SeriesInstanceUid, series);
+            }
+            if (series.SopInstances.Add(instance.SopInstanceUid))
+            {
+                series.Paths.Add(instance.Path);
+                series.LastReceivedAt = now;
+            }
+            series.Associations.Add(instance.Context.AssociationId);
+        }
+    }
+
+    /// <summary>An association ended; with <see cref="SeriesAssemblyOptions.CompleteOnAssociationRelease"/> its series are complete.</summary>
+    public void OnAssociationEnded(AssociationEndedEventArgs association)
+    {
+        ArgumentNullException.ThrowIfNull(association);
+        if (!options.CompleteOnAssociationRelease || association.Reason != AssociationEndReason.Released)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            foreach (var series in _pending.Values.Where(s => s.Associations.Contains(association.AssociationId)))
+            {
+                _released.Add(series.SeriesInstanceUid);
+            }
+        }
+    }
+
+    /// <summary>Removes and returns every series that is complete now.</summary>
+    public IReadOnlyList<AssembledSeries> TakeComplete()
+    {
+        var now = _time.GetUtcNow();
+        var complete = new List<AssembledSeries>();
+        lock (_gate)
+        {
+            foreach (var series in _pending.Values.ToList())
+            {
+                var quiet = now - series.LastReceivedAt >= options.QuietPeriod;
+                var released = _released.Contains(series.SeriesInstanceUid);
+                var watchdog = now - series.FirstReceivedAt >= options.MaxAssemblyTime;
+                if (!quiet && !released && !watchdog)
+                {
+                    continue;
+                }
+                _pending.Remove(series.SeriesInstanceUid);
+                _released.Remove(series.SeriesInstanceUid);
+                complete.Add(new AssembledSeries(series.StudyInstanceUid, series.SeriesInstanceUid, [.. series.Paths], series.Header,
+                    series.CallingAeTitle, series.FirstReceivedAt, series.LastReceivedAt, watchdog && !quiet && !released));
+            }
+        }
+        return complete;
+    }
+
+    private sealed class Pending(string study, string series, DicomDataset header, string callingAeTitle, DateTimeOffset first)
+    {
+        public string StudyInstanceUid { get; } = study;
+
+        public string SeriesInstanceUid { get; } = series;
+
+        public DicomDataset Header { get; } = header;
+
+        public string CallingAeTitle { get; } = callingAeTitle;
+
+        public DateTimeOffset FirstReceivedAt { get; } = first;
+
+        public DateTimeOffset LastReceivedAt { get; set; } = first;
+
+        public HashSet<string> SopInstances { get; } = new(StringComparer.Ordinal);
+
+        public List<string> Paths { get; } = [];
+
+        public HashSet<long> Associations { get; } = [];
+    }
+}
