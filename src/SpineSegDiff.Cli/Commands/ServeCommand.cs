@@ -23,28 +23,13 @@ internal static class ServeCommand
         var port = new Option<int?>("--port") { Description = "TCP port of the DICOM listener (Dicom:Port, default 11112)." };
         var storage = new Option<string?>("--storage") { Description = "Folder of the instance store (Storage:RootDirectory, default ./storage)." };
         var config = new Option<string?>("--config") { Description = "An extra JSON configuration file, applied after appsettings.json." };
-        var command = new Command("serve", "Run the DICOM node (Storage SCP and Verification SCP) until stopped.") { aet, port, storage, config };
-        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(aet), parse.GetValue(port), parse.GetValue(storage), parse.GetValue(config), cancellationToken));
+        var role = new Option<NodeRole>("--role") { Description = "all (default: gateway and worker in one process), gateway or worker (separate processes on RabbitMQ).", DefaultValueFactory = _ => NodeRole.All };
+        var command = new Command("serve", "Run the node (Storage SCP, series assembly, routing, segmentation worker, export) until stopped.") { aet, port, storage, config, role };
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(aet), parse.GetValue(port), parse.GetValue(storage), parse.GetValue(config), parse.GetValue(role), cancellationToken));
         return command;
     }
 
-    /// <summary>
-    /// The configuration binder appends configured list items to a list's initial values, so a configured list of
-    /// SOP classes would silently keep every default. A list given in configuration replaces the default instead.
-    /// </summary>
-    private static void ReplaceListsFromConfiguration(DicomServerOptions options, IConfigurationSection section)
-    {
-        if (section.GetSection(nameof(DicomServerOptions.AcceptedSopClasses)).Exists())
-        {
-            options.AcceptedSopClasses = section.GetSection(nameof(DicomServerOptions.AcceptedSopClasses)).Get<List<string>>() ?? [];
-        }
-        if (section.GetSection(nameof(DicomServerOptions.AcceptedTransferSyntaxes)).Exists())
-        {
-            options.AcceptedTransferSyntaxes = section.GetSection(nameof(DicomServerOptions.AcceptedTransferSyntaxes)).Get<List<DicomTransferSyntax>>() ?? [];
-        }
-    }
-
-    private static async Task<int> RunAsync(string? aet, int? port, string? storage, string? configFile, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? aet, int? port, string? storage, string? configFile, NodeRole role, CancellationToken cancellationToken)
     {
         var overrides = new Dictionary<string, string?>();
         if (aet is not null)
@@ -83,16 +68,7 @@ internal static class ServeCommand
         // Start-up failures are reported below as one clear line each; the host's own stack-trace dump only confuses.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
-        var dicomSection = builder.Configuration.GetSection("Dicom");
-        builder.Services.AddOptions<DicomServerOptions>()
-            .Bind(dicomSection)
-            .PostConfigure(o => ReplaceListsFromConfiguration(o, dicomSection))
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<DicomServerOptions>>(new SelfValidatingOptions<DicomServerOptions>(o => o.Validate()));
-        builder.Services.AddOptions<InstanceStoreOptions>().Bind(builder.Configuration.GetSection("Storage")).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<InstanceStoreOptions>>(new SelfValidatingOptions<InstanceStoreOptions>(o => o.Validate()));
-        builder.Services.AddSingleton(sp => new InstanceStore(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value, sp.GetRequiredService<ILogger<InstanceStore>>()));
-        builder.Services.AddHostedService<DicomNodeService>();
+        NodeHost.AddNode(builder, role);
 
         IHost host;
         try
@@ -127,10 +103,17 @@ internal static class ServeCommand
             await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.ConfigurationError;
         }
-        var options = host.Services.GetRequiredService<IOptions<DicomServerOptions>>().Value;
-        await Console.Out.WriteLineAsync(
-            $"Ready. Send a study from another terminal:  ./spineseg send --host 127.0.0.1 --port {options.Port} --called-aet {options.AeTitle} samples/mr-lumbar-sagittal"
-            + Environment.NewLine + "Stop with Ctrl+C.").ConfigureAwait(false);
+        if (role == NodeRole.Worker)
+        {
+            await Console.Out.WriteLineAsync("Ready. Worker waiting for segmentation jobs on the bus." + Environment.NewLine + "Stop with Ctrl+C.").ConfigureAwait(false);
+        }
+        else
+        {
+            var options = host.Services.GetRequiredService<IOptions<DicomServerOptions>>().Value;
+            await Console.Out.WriteLineAsync(
+                $"Ready. Send a study from another terminal:  ./spineseg send --host 127.0.0.1 --port {options.Port} --called-aet {options.AeTitle} samples/mr-lumbar-sagittal"
+                + Environment.NewLine + "Stop with Ctrl+C.").ConfigureAwait(false);
+        }
         // Returns after Ctrl+C / SIGTERM, once the host has stopped every service.
         await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         host.Dispose();

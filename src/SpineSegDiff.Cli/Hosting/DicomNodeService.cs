@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
+using SpineSegDiff.Gateway.Assembly;
 
 namespace SpineSegDiff.Cli.Hosting;
 
@@ -10,6 +11,7 @@ namespace SpineSegDiff.Cli.Hosting;
 internal sealed partial class DicomNodeService(
     IOptions<DicomServerOptions> serverOptions,
     InstanceStore store,
+    SeriesAssembler assembler,
     ILoggerFactory loggerFactory,
     ILogger<DicomNodeService> logger) : IHostedService, IAsyncDisposable
 {
@@ -19,6 +21,7 @@ internal sealed partial class DicomNodeService(
     {
         var options = serverOptions.Value;
         _server = new DicomServer(options, store, loggerFactory);
+        _server.AssociationEnded += (_, association) => assembler.OnAssociationEnded(association);
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
         LogListening(options.AeTitle, _server.LocalEndPoint.ToString(), store.RootDirectory);
     }

@@ -55,7 +55,8 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
                 series = new Pending(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.Header, instance.Context.CallingAeTitle, now);
                 _pending.Add(instance.SeriesInstanceUid, series);
             }
-            if (series.SopInstances.Add(instance.SopInstanceUid))
+            // The store names a file by its UIDs' hashes, so the path also identifies the instance (after a Restore).
+            if (series.SopInstances.Add(instance.SopInstanceUid) && !series.Paths.Contains(instance.Path))
             {
                 series.Paths.Add(instance.Path);
                 series.LastReceivedAt = now;
@@ -104,6 +105,30 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
             }
         }
         return complete;
+    }
+
+    /// <summary>
+    /// Puts a taken series back (its job could not be published), merged with anything that arrived since, so the
+    /// next pass completes it again; nothing received is lost.
+    /// </summary>
+    public void Restore(AssembledSeries series)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        lock (_gate)
+        {
+            if (!_pending.TryGetValue(series.SeriesInstanceUid, out var pending))
+            {
+                pending = new Pending(series.StudyInstanceUid, series.SeriesInstanceUid, series.Header, series.CallingAeTitle, series.FirstReceivedAt)
+                {
+                    LastReceivedAt = series.LastReceivedAt,
+                };
+                _pending.Add(series.SeriesInstanceUid, pending);
+            }
+            foreach (var path in series.InstancePaths.Where(p => !pending.Paths.Contains(p)))
+            {
+                pending.Paths.Add(path);
+            }
+        }
     }
 
     private sealed class Pending(string study, string series, DicomDataset header, string callingAeTitle, DateTimeOffset first)

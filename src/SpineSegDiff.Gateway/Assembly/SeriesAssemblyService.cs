@@ -68,10 +68,7 @@ public sealed partial class SeriesAssemblyService(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogPublishFailed(correlationId, ex.GetType().Name, ex.Message);
-                foreach (var path in series.InstancePaths)
-                {
-                    assembler.Requeue(series, path);
-                }
+                assembler.Restore(series);
                 continue;
             }
             LogRouted(correlationId, series.InstancePaths.Count, series.CallingAeTitle, rule.Name, rule.Profile, facts.Weighting.ToString());

@@ -43,8 +43,11 @@ public sealed record InferenceProfile
     /// <summary>Connected components smaller than this (mm², at 1 mm model pixels = pixels) are dropped.</summary>
     public int MinimumComponentMm2 { get; init; } = 64;
 
+    /// <summary>Every profile a routing rule or --profile may name: the refining profiles and "presegmentation".</summary>
+    public static IReadOnlyList<InferenceProfile> Selectable { get; } = [Paper, Fast, PresegmentationOnly];
+
     public static InferenceProfile? FromName(string name) =>
-        Named.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        Selectable.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
     public IReadOnlyList<string> Validate(int diffusionSteps = 1000)
     {

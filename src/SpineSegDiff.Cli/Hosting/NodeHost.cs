@@ -1,0 +1,125 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SpineSegDiff.Dicom;
+using SpineSegDiff.Dicom.Network;
+using SpineSegDiff.Dicom.Storage;
+using SpineSegDiff.Gateway.Assembly;
+using SpineSegDiff.Gateway.Export;
+using SpineSegDiff.Gateway.Routing;
+using SpineSegDiff.Segmentation.Inference;
+using SpineSegDiff.Worker;
+
+namespace SpineSegDiff.Cli.Hosting;
+
+/// <summary>
+/// Composes the node in a host: the gateway (Storage SCP, instance store, series assembly, routing, export) and the
+/// segmentation worker, on the in-memory bus in one process or on RabbitMQ as separate processes. Every options
+/// section is validated at start, so a bad configuration stops the node with one clear line per problem.
+/// </summary>
+internal static class NodeHost
+{
+    public static void AddNode(HostApplicationBuilder builder, NodeRole role)
+    {
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        var gateway = role is NodeRole.All or NodeRole.Gateway;
+        var worker = role is NodeRole.All or NodeRole.Worker;
+
+        var busOptions = configuration.GetSection("Bus").Get<BusOptions>() ?? new BusOptions();
+        services.AddOptions<BusOptions>().Bind(configuration.GetSection("Bus")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BusOptions>>(new SelfValidatingOptions<BusOptions>(o => o.Validate(role)));
+        Validated<InstanceStoreOptions>(services, configuration, "Storage", o => o.Validate());
+
+        if (gateway)
+        {
+            var dicomSection = configuration.GetSection("Dicom");
+            services.AddOptions<DicomServerOptions>().Bind(dicomSection).PostConfigure(o => ReplaceListsFromConfiguration(o, dicomSection)).ValidateOnStart();
+            services.AddSingleton<IValidateOptions<DicomServerOptions>>(new SelfValidatingOptions<DicomServerOptions>(o => o.Validate()));
+            Validated<SeriesAssemblyOptions>(services, configuration, "Gateway:Assembly", o => o.Validate());
+            services.AddOptions<RoutingOptions>().Bind(configuration.GetSection("Gateway:Routing")).ValidateOnStart();
+            services.AddSingleton<IValidateOptions<RoutingOptions>>(sp => new SelfValidatingOptions<RoutingOptions>(o => o.Validate(
+                InferenceProfile.Selectable.Select(p => p.Name).ToList(),
+                sp.GetRequiredService<IOptions<ExportOptions>>().Value.Destinations.Select(d => d.Name).ToList())));
+
+            services.AddSingleton(sp => new SeriesAssembler(sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value, sp.GetService<TimeProvider>()));
+            services.AddSingleton(sp => new InstanceStore(
+                sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value, sp.GetRequiredService<ILogger<InstanceStore>>(), sp.GetRequiredService<SeriesAssembler>()));
+            services.AddSingleton(sp => new SeriesRouter(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
+            services.AddHostedService<DicomNodeService>();
+            services.AddHostedService(sp => new SeriesAssemblyService(
+                sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<SeriesRouter>(), sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value,
+                sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<IPublishEndpoint>(), sp.GetRequiredService<ILogger<SeriesAssemblyService>>(),
+                sp.GetService<TimeProvider>()));
+            services.AddExport(configuration);
+            // The export queue lives in the store unless configured elsewhere, so --storage moves all the node's state.
+            if (!configuration.GetSection("Export:QueueDirectory").Exists())
+            {
+                services.PostConfigure<ExportOptions>(o => o.QueueDirectory = Path.Combine(
+                    configuration.GetSection("Storage").Get<InstanceStoreOptions>()?.RootDirectory ?? new InstanceStoreOptions().RootDirectory, "exports"));
+            }
+        }
+        if (worker)
+        {
+            Validated<WorkerOptions>(services, configuration, "Worker", o => o.Validate());
+            services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
+            services.AddSingleton(sp => new LoadedModels(sp.GetRequiredService<WorkerOptions>()));
+            services.AddSingleton(sp => new ResultStore(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory));
+        }
+
+        services.AddMassTransit(bus =>
+        {
+            if (gateway)
+            {
+                bus.AddConsumer<ResultExportConsumer>();
+            }
+            if (worker)
+            {
+                bus.AddConsumer<SegmentationJobConsumer, SegmentationJobConsumerDefinition>();
+            }
+            if (busOptions.IsInMemory)
+            {
+                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+            }
+            else
+            {
+                bus.UsingRabbitMq((context, cfg) =>
+                {
+                    var rabbit = busOptions.RabbitMq;
+                    cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, h =>
+                    {
+                        h.Username(rabbit.Username);
+                        h.Password(rabbit.Password);
+                    });
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+        });
+    }
+
+    private static void Validated<TOptions>(IServiceCollection services, IConfiguration configuration, string section, Func<TOptions, IEnumerable<string>> validate)
+        where TOptions : class
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>>(new SelfValidatingOptions<TOptions>(validate));
+    }
+
+    /// <summary>
+    /// The configuration binder appends configured list items to a list's initial values, so a configured list of
+    /// SOP classes would silently keep every default. A list given in configuration replaces the default instead.
+    /// </summary>
+    private static void ReplaceListsFromConfiguration(DicomServerOptions options, IConfigurationSection section)
+    {
+        if (section.GetSection(nameof(DicomServerOptions.AcceptedSopClasses)).Exists())
+        {
+            options.AcceptedSopClasses = section.GetSection(nameof(DicomServerOptions.AcceptedSopClasses)).Get<List<string>>() ?? [];
+        }
+        if (section.GetSection(nameof(DicomServerOptions.AcceptedTransferSyntaxes)).Exists())
+        {
+            options.AcceptedTransferSyntaxes = section.GetSection(nameof(DicomServerOptions.AcceptedTransferSyntaxes)).Get<List<DicomTransferSyntax>>() ?? [];
+        }
+    }
+}
