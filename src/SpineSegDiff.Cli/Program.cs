@@ -19,6 +19,7 @@ public static class Program
             TrainCommand.Create(),
             SegmentCommand.Create(),
             SegFromMaskCommand.Create(),
+            DemoCommand.Create(),
             EvaluateCommand.Create(),
             BenchSegmentCommand.Create(),
         };

@@ -50,25 +50,7 @@ internal static class ServeCommand
             return ExitCodes.ConfigurationError;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
-        if (configFile is not null)
-        {
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
-        }
-        builder.Configuration.AddEnvironmentVariables("SPINESEG_");
-        builder.Configuration.AddInMemoryCollection(overrides);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
-        // Start-up failures are reported below as one clear line each; the host's own stack-trace dump only confuses.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-
-        NodeHost.AddNode(builder, role);
+        var builder = NodeHost.CreateBuilder(configFile, overrides, role);
 
         IHost host;
         try

@@ -22,6 +22,35 @@ namespace SpineSegDiff.Cli.Hosting;
 /// </summary>
 internal static class NodeHost
 {
+    /// <summary>
+    /// A host builder with the node's configuration sources, in order: appsettings.json beside the program, the
+    /// optional <paramref name="configFile"/>, SPINESEG_ environment variables, then <paramref name="overrides"/>
+    /// (command-line options); console logging one line per event; the node's services for <paramref name="role"/>.
+    /// </summary>
+    public static HostApplicationBuilder CreateBuilder(string? configFile, IDictionary<string, string?> overrides, NodeRole role, LogLevel minimumLevel = LogLevel.Information)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true);
+        if (configFile is not null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        }
+        builder.Configuration.AddEnvironmentVariables("SPINESEG_");
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        // Start-up failures are reported by the commands as one clear line each; the host's own stack-trace dump only confuses.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        AddNode(builder, role);
+        return builder;
+    }
+
     public static void AddNode(HostApplicationBuilder builder, NodeRole role)
     {
         var configuration = builder.Configuration;
