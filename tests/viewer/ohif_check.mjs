@@ -7,7 +7,8 @@
 // SPEC: { orthanc, port, chromium, userDataDir, outDir, studyUid, segSeriesUid, sopUids (source images in slice
 //         order), rows, columns, expectedPath (uint8 label map, slices x rows x columns in sopUids order, zero on
 //         slices the SEG does not cover), segmentOfLabel { label: segmentNumber }, probeSopUid,
-//         probes [{ name, world: [x, y, z] }], timeoutMs }
+//         probes [{ name, world: [x, y, z] }], imageCorners (world positions of the probe slice's 4 corner
+//         pixels), timeoutMs }
 // Writes OUT/before.png, OUT/after.png and OUT/report.json; prints the report. Exit 0 when the report was written
 // (whatever it says), 1 when a stage did not complete in time (the message says which), 2 on a usage error.
 import fs from "node:fs";
@@ -56,21 +57,31 @@ async function showProbeSlice(page) {
 
 // Screen position (CSS pixels of the page) of each probe, through cornerstone's own world -> canvas mapping.
 function probePositions(page) {
-  return page.evaluate(({ sopUid, probes }) => {
+  return page.evaluate(({ sopUid, probes, corners }) => {
     const viewport = window.cornerstone.getRenderingEngines()[0].getViewports().find((v) => v.getImageIds?.().some((id) => id.includes(sopUid)));
     const rect = viewport.canvas.getBoundingClientRect();
+    // The image itself on screen (its corner pixels' centres, inset by 2 px), within the canvas: the viewer's own
+    // coloured controls (scroll bar, orientation icons) lie around it, and are not overlay.
+    const xs = [], ys = [];
+    for (const corner of corners) {
+      const [x, y] = viewport.worldToCanvas(corner);
+      xs.push(x);
+      ys.push(y);
+    }
+    const left = Math.max(0, Math.min(...xs)) + 2, right = Math.min(rect.width, Math.max(...xs)) - 2;
+    const top = Math.max(0, Math.min(...ys)) + 2, bottom = Math.min(rect.height, Math.max(...ys)) - 2;
     return {
-      viewport: { left: rect.left, top: rect.top, width: rect.width, height: rect.height },
+      viewport: { left: rect.left + left, top: rect.top + top, width: right - left, height: bottom - top },
       probes: probes.map((p) => {
         const [x, y] = viewport.worldToCanvas(p.world);
         return { name: p.name, x: rect.left + x, y: rect.top + y };
       }),
     };
-  }, { sopUid: spec.probeSopUid, probes: spec.probes });
+  }, { sopUid: spec.probeSopUid, probes: spec.probes, corners: spec.imageCorners });
 }
 
 // Decodes a screenshot in a blank page (the browser is the PNG decoder) and samples it: the mean colour of a 5x5
-// square at each probe, and how many pixels of the viewport are clearly coloured (not grey).
+// square at each probe, and how many pixels of the image on screen are clearly coloured (not grey).
 async function sample(browser, png, where) {
   const blank = await browser.newPage();
   try {
@@ -96,10 +107,12 @@ async function sample(browser, png, where) {
         for (let x = Math.ceil(v.left); x < Math.floor(v.left + v.width); x++) {
           const i = at(x, y);
           total++;
-          if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 40) coloured++;
+          // Chroma over 80: the overlay fills measure ~127 (e.g. 128,128,255 on the white canal); OHIF's light
+          // blue orientation letters drawn over the image measure under 60 and are not overlay.
+          if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 80) coloured++;
         }
       }
-      return { probes, colouredPixels: coloured, viewportPixels: total };
+      return { probes, colouredPixels: coloured, imagePixels: total, imageRect: v };
     }, { b64: png.toString("base64"), where });
   } finally {
     await blank.close();
@@ -194,7 +207,7 @@ try {
   const before = await page.screenshot({ path: path.join(spec.outDir, "before.png") });
   const sampledBefore = await sample(browser, before, whereBefore);
   const segmentationsBefore = await page.evaluate(() => window.services.segmentationService.getSegmentations().length);
-  log(`before: ${sampledBefore.colouredPixels} coloured pixels in the viewport`);
+  log(`before: ${sampledBefore.colouredPixels} of ${sampledBefore.imagePixels} image pixels on screen coloured`);
 
   // As a user: double-click the SEG's thumbnail in the study panel.
   const thumbnail = await page.waitForSelector(`[id="thumbnail-${segDisplaySetUid}"]`, { timeout: spec.timeoutMs, visible: true });
@@ -222,7 +235,7 @@ try {
   const whereAfter = await probePositions(page);
   const after = await page.screenshot({ path: path.join(spec.outDir, "after.png") });
   const sampledAfter = await sample(browser, after, whereAfter);
-  log(`after: ${sampledAfter.colouredPixels} coloured pixels in the viewport`);
+  log(`after: ${sampledAfter.colouredPixels} of ${sampledAfter.imagePixels} image pixels on screen coloured`);
 
   // Voxel-by-voxel comparison with the expected mask, per source image.
   const expected = fs.readFileSync(spec.expectedPath);
