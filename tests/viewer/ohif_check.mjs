@@ -38,18 +38,32 @@ async function waitFor(page, what, fn, arg, timeoutMs = spec.timeoutMs) {
   }
 }
 
-// The stack viewport showing the source series, on the slice of the probes, fully rendered.
+// The stack viewport showing the source series, on the slice of the probes, fully rendered. OHIF may still move
+// the stack to its own initial image after we moved it, so this re-asks until the slice is shown and has rendered.
 async function showProbeSlice(page) {
-  await page.evaluate((sopUid) => {
+  await page.evaluate(() => { window.__probeRendered = false; window.__probeRenderAsked = false; });
+  await waitFor(page, "the probe slice to be shown and rendered", (sopUid) => {
     const viewport = window.cornerstone.getRenderingEngines()[0].getViewports().find((v) => v.getImageIds?.().some((id) => id.includes(sopUid)));
-    const index = viewport.getImageIds().findIndex((id) => id.includes(`/instances/${sopUid}/`));
-    window.__rendered = false;
-    viewport.element.addEventListener(window.cornerstone.Enums.Events.IMAGE_RENDERED, () => { window.__rendered = true; }, { once: true });
-    return viewport.setImageIdIndex(index);
-  }, spec.probeSopUid);
-  await waitFor(page, "the probe slice to render", (sopUid) => {
-    const viewport = window.cornerstone.getRenderingEngines()[0].getViewports().find((v) => v.getImageIds?.().some((id) => id.includes(sopUid)));
-    return viewport && viewport.getCurrentImageId().includes(`/instances/${sopUid}/`) && window.__rendered;
+    if (!viewport) return false;
+    const target = viewport.getImageIds().findIndex((id) => id.includes(`/instances/${sopUid}/`));
+    if (viewport.getCurrentImageIdIndex() !== target) {
+      window.__probeRendered = false;
+      window.__probeRenderAsked = false;
+      viewport.setImageIdIndex(target);
+      return false;
+    }
+    if (!window.__probeRenderAsked) {
+      window.__probeRenderAsked = true;
+      viewport.element.addEventListener(window.cornerstone.Enums.Events.IMAGE_RENDERED, function rendered() {
+        if (viewport.getCurrentImageIdIndex() === target) {
+          window.__probeRendered = true;
+          viewport.element.removeEventListener(window.cornerstone.Enums.Events.IMAGE_RENDERED, rendered);
+        }
+      });
+      viewport.render();
+      return false;
+    }
+    return window.__probeRendered;
   }, spec.probeSopUid);
   // Two more frames: the overlay (an SVG/labelmap actor) can land one frame after the image.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
