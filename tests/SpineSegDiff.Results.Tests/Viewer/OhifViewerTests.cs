@@ -19,7 +19,7 @@ namespace SpineSegDiff.Results.Tests.Viewer;
 [Collection(SeriesCollection.Name)]
 public sealed class OhifViewerTests(SeriesFixture series, ITestOutputHelper output)
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(4);
 
     [Fact]
     public async Task Ohif_shows_our_seg_voxel_for_voxel_with_the_segment_colours_where_the_structures_are()
