@@ -5,8 +5,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # dcmtk and dicom3tools: real DICOM peers and validators; python3-pydicom: an independent writer of test inputs;
-# orthanc: the PACS the tests talk to; libtorch-dev, cmake, g++: the native segmentation engine (native/).
-packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb libtorch-dev cmake g++)
+# orthanc: the PACS the tests talk to; libtorch-dev, cmake, g++: the native segmentation engine (native/);
+# chromium: the browser the OHIF viewer test drives headless (tests/viewer).
+packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb libtorch-dev cmake g++ chromium)
+# node and npm run the dcmjs verifier and the viewer test. A machine may already have them from elsewhere (a
+# NodeSource nodejs bundles npm and conflicts with Debian's npm package), so only a missing command adds Debian's.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -28,6 +33,9 @@ if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | gre
   echo "       Install it as described at https://learn.microsoft.com/dotnet/core/install/linux-debian and re-run." >&2
   exit 1
 fi
+
+# dcmjs, puppeteer-core (npm ci from the lock file) and the prebuilt OHIF dist; skipped when already in place.
+bash "$root/tests/viewer/install.sh"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build "$root/SpineSegDiff.Pacs.sln" -c Release --nologo -v quiet -clp:ErrorsOnly

@@ -5,67 +5,85 @@ using SpineSegDiff.Results.Tests.Support;
 namespace SpineSegDiff.Results.Tests.Segmentation;
 
 /// <summary>
-/// pydicom plus a small pure-Python verifier (Verifier/verify_seg.py), sharing no code with our writer, checks
+/// Two independent readers, each with a small verifier sharing no code with our writer or with each other: pydicom
+/// (Verifier/verify_seg.py) and dcmjs, the library OHIF reads SEGs with (tests/viewer/verify_seg.mjs). Each checks
 /// every frame's segment, source reference, plane and bits; and catches SEGs broken the ways real writers broke them.
 /// </summary>
 [Collection(SeriesCollection.Name)]
 public sealed class IndependentVerifierTests(SeriesFixture series)
 {
-    private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "Verifier", "verify_seg.py");
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    public static TheoryData<string, string> ReadersAndVariants()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var reader in new[] { IndependentVerifiers.Pydicom, IndependentVerifiers.Dcmjs })
+        {
+            foreach (var variant in SegVariant.Names)
+            {
+                data.Add(reader, variant);
+            }
+        }
+        return data;
+    }
 
     [Theory]
-    [MemberData(nameof(SegVariant.Names), MemberType = typeof(SegVariant))]
-    public async Task The_verifier_accepts_every_seg_we_write(string variant)
+    [MemberData(nameof(ReadersAndVariants))]
+    public async Task The_verifier_accepts_every_seg_we_write(string reader, string variant)
     {
         using var temp = new TempDirectory();
         var seg = WrittenSeg.Write(series, variant, temp.Path);
-        var result = await VerifyAsync(seg, seg.Path, temp);
+        var result = await VerifyAsync(reader, seg, seg.Path, temp);
         result.ExitCode.Should().Be(0, result.ToString());
         result.StandardOutput.Should().StartWith($"OK {seg.Result.Frames.Count} frames", result.ToString());
     }
 
     [Theory]
-    [InlineData("odd-all")]
-    [InlineData("phantom-central")]
-    public async Task The_verifier_flags_a_wrong_bit_order(string variant)
+    [InlineData(IndependentVerifiers.Pydicom, "odd-all")]
+    [InlineData(IndependentVerifiers.Dcmjs, "odd-all")]
+    [InlineData(IndependentVerifiers.Pydicom, "phantom-central")]
+    [InlineData(IndependentVerifiers.Dcmjs, "phantom-central")]
+    public async Task The_verifier_flags_a_wrong_bit_order(string reader, string variant)
     {
         using var temp = new TempDirectory();
         var seg = WrittenSeg.Write(series, variant, temp.Path);
         var broken = SegBreaker.Save(SegBreaker.WrongBitOrder(seg), temp.Combine("msb-first.dcm"));
-        var result = await VerifyAsync(seg, broken, temp);
+        var result = await VerifyAsync(reader, seg, broken, temp);
         result.ExitCode.Should().Be(1, result.ToString());
         result.StandardOutput.Should().Contain("pixels differ from the expected mask");
     }
 
     [Theory]
-    [InlineData("odd-all")]
-    [InlineData("phantom-all")]
-    public async Task The_verifier_flags_shuffled_source_references(string variant)
+    [InlineData(IndependentVerifiers.Pydicom, "odd-all")]
+    [InlineData(IndependentVerifiers.Dcmjs, "odd-all")]
+    [InlineData(IndependentVerifiers.Pydicom, "phantom-all")]
+    [InlineData(IndependentVerifiers.Dcmjs, "phantom-all")]
+    public async Task The_verifier_flags_shuffled_source_references(string reader, string variant)
     {
         using var temp = new TempDirectory();
         var seg = WrittenSeg.Write(series, variant, temp.Path);
         var broken = SegBreaker.Save(SegBreaker.ShuffleSourceReferences(seg), temp.Combine("shuffled.dcm"));
-        var result = await VerifyAsync(seg, broken, temp);
+        var result = await VerifyAsync(reader, seg, broken, temp);
         result.ExitCode.Should().Be(1, result.ToString());
         result.StandardOutput.Should().Contain("ImagePositionPatient").And.Contain("differs from its source image's");
     }
 
     [Theory]
-    [InlineData("odd-all")]
-    [InlineData("phantom-central")]
-    public async Task The_verifier_flags_frame_positions_shifted_by_a_slice(string variant)
+    [InlineData(IndependentVerifiers.Pydicom, "odd-all")]
+    [InlineData(IndependentVerifiers.Dcmjs, "odd-all")]
+    [InlineData(IndependentVerifiers.Pydicom, "phantom-central")]
+    [InlineData(IndependentVerifiers.Dcmjs, "phantom-central")]
+    public async Task The_verifier_flags_frame_positions_shifted_by_a_slice(string reader, string variant)
     {
         using var temp = new TempDirectory();
         var seg = WrittenSeg.Write(series, variant, temp.Path);
         var broken = SegBreaker.Save(SegBreaker.ShiftPositionsBySlice(seg), temp.Combine("shifted.dcm"));
-        var result = await VerifyAsync(seg, broken, temp);
+        var result = await VerifyAsync(reader, seg, broken, temp);
         result.ExitCode.Should().Be(1, result.ToString());
         result.StandardOutput.Should().Contain("ImagePositionPatient");
     }
 
-    [Fact]
-    public async Task The_verifier_flags_frames_padded_to_whole_bytes()
+    [Theory]
+    [MemberData(nameof(IndependentVerifiers.Readers), MemberType = typeof(IndependentVerifiers))]
+    public async Task The_verifier_flags_frames_padded_to_whole_bytes(string reader)
     {
         // dcmqi #341: each frame padded to a byte boundary. Only visible when Rows x Columns % 8 != 0.
         using var temp = new TempDirectory();
@@ -81,14 +99,10 @@ public sealed class IndependentVerifierTests(SeriesFixture series)
             SpineSegDiff.Results.Segmentation.BinaryFramePacking.Pack([frame], plane).AsSpan(0, (plane + 7) / 8).CopyTo(padded.AsSpan(f * ((plane + 7) / 8)));
         }
         ds.SetBytes(DicomTags.PixelData, DicomVR.OB, padded);
-        var result = await VerifyAsync(seg, SegBreaker.Save(ds, temp.Combine("padded.dcm")), temp);
+        var result = await VerifyAsync(reader, seg, SegBreaker.Save(ds, temp.Combine("padded.dcm")), temp);
         result.ExitCode.Should().Be(1, result.ToString());
     }
 
-    private static async Task<ProcessResult> VerifyAsync(WrittenSeg seg, string segPath, TempDirectory temp)
-    {
-        var labels = temp.Combine("expected-labels.raw");
-        await File.WriteAllBytesAsync(labels, seg.ExpectedLabels());
-        return await ExternalProcess.RunAsync(Tools.SystemPython, [Script, segPath, labels, "1=1,2=2,3=3", .. seg.Source.Files], Timeout);
-    }
+    private static Task<ProcessResult> VerifyAsync(string reader, WrittenSeg seg, string segPath, TempDirectory temp) =>
+        IndependentVerifiers.VerifySegAsync(reader, segPath, seg.ExpectedLabels(), "1=1,2=2,3=3", seg.Source, temp);
 }

@@ -1,17 +1,19 @@
 #!/usr/bin/python3
-"""Independent check of a BINARY DICOM SEG against its source series and the expected label map.
+"""Independent check of a DICOM SEG (BINARY or FRACTIONAL) against its source series and the expected label map.
 
 Written against pydicom only (no numpy, no code shared with the C# writer), so that a mistake in our toolkit
 cannot hide itself. For every frame it checks that the referenced segment exists, the referenced source image
 is in the source series (same SOP class), the frame's plane position and orientation equal that image's, and
-the frame's bits, unpacked here LSB first from one contiguous bit stream across frames, equal the expected mask.
+the frame's pixels equal the expected mask: BINARY bits unpacked here LSB first from one contiguous bit stream
+across frames, FRACTIONAL bytes one per pixel.
 It also checks that every (segment, slice) with expected pixels has exactly one frame, so a SEG that silently
 drops frames fails too.
 
 usage: verify_seg.py SEG LABELS.raw LABEL_FOR_SEGMENTS SOURCE_FILE...
-  LABELS.raw          uint8 label map, slices x rows x columns, slices sorted along the slice normal;
-                      slices the SEG does not cover must be all zero
-  LABEL_FOR_SEGMENTS  e.g. "1=1,2=2,3=3": segment number = label value
+  LABELS.raw          uint8, slices x rows x columns, slices sorted along the slice normal; slices the SEG does
+                      not cover must be all zero. BINARY: a label map. FRACTIONAL: the expected stored values.
+  LABEL_FOR_SEGMENTS  BINARY: e.g. "1=1,2=2,3=3" (segment number = label value); FRACTIONAL: "1=*" (segment 1's
+                      stored values are LABELS.raw itself)
 Prints "OK ..." and exits 0, or prints one "FAIL: ..." line per problem and exits 1.
 """
 import sys
@@ -56,7 +58,15 @@ def main(argv):
 
     if seg.SOPClassUID != SEGMENTATION_STORAGE:
         failures.append("SOP Class %s is not Segmentation Storage" % seg.SOPClassUID)
-    if seg.SegmentationType != "BINARY" or seg.BitsAllocated != 1 or seg.BitsStored != 1 or seg.HighBit != 0:
+    fractional = seg.SegmentationType == "FRACTIONAL"
+    if fractional:
+        if seg.BitsAllocated != 8 or seg.BitsStored != 8 or seg.HighBit != 7:
+            failures.append("not an 8-bit FRACTIONAL SEG")
+        if seg.SegmentationFractionalType not in ("PROBABILITY", "OCCUPANCY"):
+            failures.append("SegmentationFractionalType %s" % seg.SegmentationFractionalType)
+        if not 1 <= int(seg.MaximumFractionalValue) <= 255:
+            failures.append("MaximumFractionalValue %s" % seg.MaximumFractionalValue)
+    elif seg.SegmentationType != "BINARY" or seg.BitsAllocated != 1 or seg.BitsStored != 1 or seg.HighBit != 0:
         failures.append("not a 1-bit BINARY SEG")
     if seg.Modality != "SEG":
         failures.append("Modality %s" % seg.Modality)
@@ -84,7 +94,10 @@ def main(argv):
     if len(labels) != plane * len(sources):
         failures.append("label map has %d bytes, expected %d" % (len(labels), plane * len(sources)))
         return report(failures, 0)
-    label_of_segment = {int(a): int(b) for a, b in (pair.split("=") for pair in mapping.split(","))}
+    label_of_segment = {int(a): (b if b == "*" else int(b)) for a, b in (pair.split("=") for pair in mapping.split(","))}
+    if any((label == "*") != fractional for label in label_of_segment.values()):
+        failures.append('mapping %s does not suit a %s SEG ("*" is for FRACTIONAL only)' % (mapping, seg.SegmentationType))
+        return report(failures, 0)
 
     segment_numbers = {int(item.SegmentNumber) for item in seg.SegmentSequence}
     if sorted(segment_numbers) != list(range(1, len(segment_numbers) + 1)):
@@ -92,7 +105,7 @@ def main(argv):
 
     frames = int(seg.NumberOfFrames)
     pixel_data = seg.PixelData
-    needed = (frames * plane + 7) // 8
+    needed = frames * plane if fractional else (frames * plane + 7) // 8
     if len(pixel_data) not in (needed, needed + 1) or len(pixel_data) % 2:
         failures.append("PixelData has %d bytes, %d frames of %dx%d need %d (+1 padding to even)"
                         % (len(pixel_data), frames, rows, columns, needed))
@@ -139,6 +152,15 @@ def main(argv):
             failures.append("%s: segment %d on slice %d already had frame %d" % (where, segment, k, seen[key]))
         seen[key] = f + 1
         label = label_of_segment[segment]
+        if fractional:
+            actual = pixel_data[f * plane:(f + 1) * plane]
+            expected = labels[k * plane:(k + 1) * plane]
+            if actual != expected:
+                differing = [p for p in range(plane) if actual[p] != expected[p]]
+                p = differing[0]
+                failures.append("%s: %d pixels differ from the expected values of segment %d on slice %d (first at row %d, column %d)"
+                                % (where, len(differing), segment, k, p // columns, p % columns))
+            continue
         # Bit p of frame f is bit (f * plane + p) of the stream read as one little-endian integer: byte n holds
         # stream bits 8n..8n+7 with the first in its least significant bit, which is the PS3.5 8.1.1 order.
         frame_bits = (stream >> (f * plane)) & ((1 << plane) - 1)
@@ -152,7 +174,9 @@ def main(argv):
 
     for segment, label in label_of_segment.items():
         for k in range(len(sources)):
-            if (segment, k) not in seen and any(v == label for v in labels[k * plane:(k + 1) * plane]):
+            expected = labels[k * plane:(k + 1) * plane]
+            has_pixels = any(expected) if label == "*" else label in expected
+            if (segment, k) not in seen and has_pixels:
                 failures.append("segment %d has pixels on slice %d but no frame" % (segment, k))
     return report(failures, frames)
 
