@@ -1,3 +1,4 @@
+using SpineSegDiff.Imaging;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.IO;
 using SpineSegDiff.Imaging.Geometry;
@@ -27,8 +28,8 @@ public sealed record ResultEquipment
 internal sealed class SourceSeriesContext
 {
     // Tolerances for "the map lies on this series' grid": positions within 0.05 mm, directions within ~0.06 degrees.
-    private const double OriginTolerance = 0.05;
-    private const double DirectionTolerance = 1e-3;
+    internal const double OriginTolerance = 0.05;
+    internal const double DirectionTolerance = 1e-3;
 
     private SourceSeriesContext(SeriesVolume series, IReadOnlyDictionary<string, DicomDataset> byUid, IReadOnlyList<int> selected)
     {
@@ -66,6 +67,12 @@ internal sealed class SourceSeriesContext
         return new SourceSeriesContext(series, byUid, slices.Resolve(series.Slices.Count));
     }
 
+    /// <summary>Same origin and row/column directions, within the tolerances: the first slices coincide.</summary>
+    public static bool SameFirstPlane(VolumeGeometry a, VolumeGeometry b) =>
+        (a.Origin - b.Origin).Length <= OriginTolerance
+        && (a.Direction.Axis0 - b.Direction.Axis0).Length <= DirectionTolerance
+        && (a.Direction.Axis1 - b.Direction.Axis1).Length <= DirectionTolerance;
+
     private static void CheckGrid(VolumeGeometry series, VolumeGeometry map, string mapName)
     {
         if (map.Size0 != series.Size0 || map.Size1 != series.Size1 || map.Size2 != series.Size2)
@@ -74,9 +81,7 @@ internal sealed class SourceSeriesContext
                 $"The {mapName} is {map.Size0}x{map.Size1}x{map.Size2}, the source series {series.Size0} columns x {series.Size1} rows x {series.Size2} slices.",
                 mapName);
         }
-        var misplaced = (map.Origin - series.Origin).Length > OriginTolerance
-            || (map.Direction.Axis0 - series.Direction.Axis0).Length > DirectionTolerance
-            || (map.Direction.Axis1 - series.Direction.Axis1).Length > DirectionTolerance
+        var misplaced = !SameFirstPlane(map, series)
             || (map.Size2 > 1 && (map.Direction.Axis2 - series.Direction.Axis2).Length > DirectionTolerance);
         if (misplaced)
         {
@@ -193,8 +198,18 @@ internal static class DerivedSeries
         {
             if (!(values[n] >= 0f && values[n] <= 1f))
             {
-                throw new ArgumentException($"Value {values[n]} at pixel {n} of a slice is not in [0, 1].", parameter);
+                throw new ArgumentException($"Value {values[n]} at pixel {n} is not in [0, 1].", parameter);
             }
+        }
+    }
+
+    /// <summary>Refuses label values outside the project convention (0 background, 1 canal, 2 vertebra, 3 disc).</summary>
+    public static void CheckLabels(ReadOnlySpan<byte> labels, string parameter)
+    {
+        var index = labels.IndexOfAnyExceptInRange((byte)0, LabelClasses.Disc);
+        if (index >= 0)
+        {
+            throw new ArgumentException($"Label value {labels[index]} (voxel {index}) is not one of 0..3 (background, spinal canal, vertebra, disc).", parameter);
         }
     }
 

@@ -18,9 +18,7 @@ public sealed record SourceGridMaps(Volume<byte> Labels, Volume<float>? Uncertai
 /// </summary>
 public static class SourceGridPlacement
 {
-    // Same tolerances as the writers' grid check: MetaImage keeps round-trip doubles, DICOM headers ~0.01 mm.
-    private const double PositionTolerance = 0.05;
-    private const double DirectionTolerance = 1e-3;
+    // Positions and directions: the writers' grid tolerances (SourceSeriesContext); spacing within 0.1 %.
     private const double RelativeSpacingTolerance = 1e-3;
 
     /// <summary>
@@ -33,11 +31,11 @@ public static class SourceGridPlacement
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(labels);
-        CheckLabelValues(labels);
+        DerivedSeries.CheckLabels(labels.Voxels, nameof(labels));
         if (uncertainty is not null)
         {
             CheckSameGrid(labels.Geometry, uncertainty.Geometry);
-            CheckUnitInterval(uncertainty);
+            DerivedSeries.CheckUnitInterval(uncertainty.Voxels, nameof(uncertainty));
         }
 
         var grid = series.Volume.Geometry;
@@ -61,34 +59,10 @@ public static class SourceGridPlacement
             SourceSliceSelection.Of(sliceOf));
     }
 
-    private static void CheckLabelValues(Volume<byte> labels)
-    {
-        var index = Array.FindIndex(labels.Voxels, v => v > LabelClasses.Disc);
-        if (index >= 0)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"The label map holds the value {labels.Voxels[index]} (voxel {index}); labels must be 0 background, 1 spinal canal, 2 vertebra, 3 disc."),
-                nameof(labels));
-        }
-    }
-
-    private static void CheckUnitInterval(Volume<float> uncertainty)
-    {
-        var index = Array.FindIndex(uncertainty.Voxels, v => !(v >= 0f && v <= 1f));
-        if (index >= 0)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"The uncertainty map holds {uncertainty.Voxels[index]} (voxel {index}); values must lie in [0, 1]."),
-                nameof(uncertainty));
-        }
-    }
-
     private static void CheckSameGrid(VolumeGeometry labels, VolumeGeometry uncertainty)
     {
         var same = labels.Size0 == uncertainty.Size0 && labels.Size1 == uncertainty.Size1 && labels.Size2 == uncertainty.Size2
-            && (labels.Origin - uncertainty.Origin).Length <= PositionTolerance
-            && (labels.Direction.Axis0 - uncertainty.Direction.Axis0).Length <= DirectionTolerance
-            && (labels.Direction.Axis1 - uncertainty.Direction.Axis1).Length <= DirectionTolerance;
+            && SourceSeriesContext.SameFirstPlane(labels, uncertainty);
         if (!same)
         {
             throw new ArgumentException(
@@ -110,7 +84,8 @@ public static class SourceGridPlacement
                 string.Create(CultureInfo.InvariantCulture, $"The label map's pixel spacing {map.Spacing.X:G6} x {map.Spacing.Y:G6} mm differs from the source images' {series.Spacing.X:G6} x {series.Spacing.Y:G6} mm."),
                 "labels");
         }
-        if ((map.Direction.Axis0 - series.Direction.Axis0).Length > DirectionTolerance || (map.Direction.Axis1 - series.Direction.Axis1).Length > DirectionTolerance)
+        if ((map.Direction.Axis0 - series.Direction.Axis0).Length > SourceSeriesContext.DirectionTolerance
+            || (map.Direction.Axis1 - series.Direction.Axis1).Length > SourceSeriesContext.DirectionTolerance)
         {
             throw new ArgumentException(
                 $"The label map's row/column directions {map.Direction.Axis0} / {map.Direction.Axis1} differ from the source images' {series.Direction.Axis0} / {series.Direction.Axis1}.",
@@ -135,7 +110,7 @@ public static class SourceGridPlacement
                     (nearest, match) = (distance, j);
                 }
             }
-            if (nearest > PositionTolerance)
+            if (nearest > SourceSeriesContext.OriginTolerance)
             {
                 throw new ArgumentException(
                     string.Create(CultureInfo.InvariantCulture, $"Slice {k} of the label map (origin {position}) is no image of the source series: the nearest, slice {match}, is {nearest:F3} mm away."),

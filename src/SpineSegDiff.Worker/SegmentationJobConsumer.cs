@@ -4,10 +4,7 @@ using Microsoft.Extensions.Logging;
 using SpineSegDiff.Contracts.V1;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.IO;
-using SpineSegDiff.Imaging.Geometry;
 using SpineSegDiff.Imaging.Preprocessing;
-using SpineSegDiff.Results;
-using SpineSegDiff.Results.Segmentation;
 using SpineSegDiff.Segmentation.Inference;
 
 namespace SpineSegDiff.Worker;
@@ -75,13 +72,7 @@ public sealed partial class SegmentationJobConsumer(
         var previews = SegmentationFiles.Write(directory, run.Series, run.Result, run.Segmentation, profile, options.Seed, models.Models.Versions, run.Timings)
             .Where(f => f.EndsWith(".png", StringComparison.Ordinal))
             .ToList();
-        var geometry = SegmentationFiles.SliceGeometry(run.Series, run.Slice);
-        var objects = new ResultObjectsWriter().Write(
-            instances,
-            new Volume<byte>(geometry, run.Result.Labels),
-            run.Result.Uncertainty is { } heat ? new Volume<float>(geometry, heat) : null,
-            SegmentationAlgorithm.SpineSegDiff(models.Models.Versions, profile.ToString()));
-        var saved = ResultObjectsWriter.Save(objects, Path.Combine(directory, "dicom"));
+        var saved = PipelineResultObjects.Write(instances, run, models.Models.Versions, profile, Path.Combine(directory, "dicom"));
         var writing = clock.Elapsed;
 
         var stages = new Dictionary<string, double>(run.Timings.ToSeconds(), StringComparer.Ordinal)

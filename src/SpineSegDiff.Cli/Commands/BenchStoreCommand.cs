@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using SpineSegDiff.Cli.Bench;
 using SpineSegDiff.Cli.Hosting;
@@ -63,7 +62,7 @@ internal static class BenchStoreCommand
 
         var dcmtkDir = Path.Combine(work, "storescp");
         Directory.CreateDirectory(dcmtkDir);
-        var dcmtkPort = FreePort();
+        var dcmtkPort = LoopbackPort.Free();
         using var storescp = PeerProcess.Start("storescp", ["--aetitle", "STORESCP", "--output-directory", dcmtkDir, "--max-pdu", PduLength.ToString(CultureInfo.InvariantCulture), "+xa", dcmtkPort.ToString(CultureInfo.InvariantCulture)]);
         await storescp.WaitForPortAsync(dcmtkPort, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
 
@@ -171,12 +170,6 @@ internal static class BenchStoreCommand
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static double Median(List<double> values)
     {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,7 +38,7 @@ internal static class DemoCommand
         }
         var c = CultureInfo.InvariantCulture;
         var exported = Path.Combine(output, "exported");
-        var port = FreeLoopbackPort();
+        var port = LoopbackPort.Free();
         var overrides = new Dictionary<string, string?>
         {
             ["Dicom:BindAddress"] = IPAddress.Loopback.ToString(),
@@ -139,12 +138,5 @@ internal static class DemoCommand
                 .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name} {p.Value.GetDouble():F2} s"));
             await Console.Out.WriteLineAsync("Timings: " + string.Join(", ", stages)).ConfigureAwait(false);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

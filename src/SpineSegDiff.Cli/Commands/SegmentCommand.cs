@@ -4,12 +4,10 @@ using System.Globalization;
 using SpineSegDiff.Cli.Hosting;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Imaging;
-using SpineSegDiff.Imaging.Geometry;
 using SpineSegDiff.Imaging.Preprocessing;
-using SpineSegDiff.Results;
-using SpineSegDiff.Results.Segmentation;
 using SpineSegDiff.Segmentation.Inference;
 using SpineSegDiff.Segmentation.Native;
+using SpineSegDiff.Worker;
 
 namespace SpineSegDiff.Cli.Commands;
 
@@ -115,13 +113,7 @@ internal static class SegmentCommand
             var written = SegmentationFiles.Write(request.Output, run.Series, run.Result, run.Segmentation, profile, request.Seed, models.Versions, timings).ToList();
             if (request.Dicom)
             {
-                var geometry = SegmentationFiles.SliceGeometry(run.Series, slice);
-                var objects = new ResultObjectsWriter().Write(
-                    files.Instances,
-                    new Volume<byte>(geometry, run.Result.Labels),
-                    run.Result.Uncertainty is { } heat ? new Volume<float>(geometry, heat) : null,
-                    SegmentationAlgorithm.SpineSegDiff(models.Versions, profile.ToString()));
-                written.AddRange(ResultObjectsWriter.Save(objects, Path.Combine(request.Output, "dicom")).Select(f => f.Path));
+                written.AddRange(PipelineResultObjects.Write(files.Instances, run, models.Versions, profile, Path.Combine(request.Output, "dicom")).Select(f => f.Path));
             }
 
             var areas = run.Result.ClassAreasMm2();

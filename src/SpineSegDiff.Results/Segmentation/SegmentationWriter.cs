@@ -63,7 +63,7 @@ public sealed class SegmentationWriter
         CheckAlgorithm(algorithm);
         var source = SourceSeriesContext.Prepare(sourceInstances, labels.Geometry, nameof(labels), slices);
         var plane = source.PixelsPerSlice;
-        CheckLabels(labels.Voxels);
+        DerivedSeries.CheckLabels(labels.Voxels, nameof(labels));
 
         var (segments, segmentMap) = _options.PerLevelSegments
             ? (LumbarLevelLabeller.Segments, LumbarLevelLabeller.Assign(labels, source.Selected))
@@ -205,15 +205,6 @@ public sealed class SegmentationWriter
         ds.SetUInt16(DicomTags.BitsStored, (ushort)bits);
         ds.SetUInt16(DicomTags.HighBit, (ushort)(bits - 1));
         ds.SetUInt16(DicomTags.PixelRepresentation, 0);
-    }
-
-    private static void CheckLabels(byte[] labels)
-    {
-        var index = Array.FindIndex(labels, v => v > LabelClasses.Disc);
-        if (index >= 0)
-        {
-            throw new ArgumentException($"Label value {labels[index]} is not one of 0..3 (background, canal, vertebra, disc).", nameof(labels));
-        }
     }
 
     private static byte[] ExtractMask(byte[] segmentMap, int offset, int count, byte value)
