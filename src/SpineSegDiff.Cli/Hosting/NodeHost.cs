@@ -9,6 +9,7 @@ using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
 using SpineSegDiff.Gateway.Assembly;
 using SpineSegDiff.Gateway.Export;
+using SpineSegDiff.Gateway.Outcomes;
 using SpineSegDiff.Gateway.Routing;
 using SpineSegDiff.Segmentation.Inference;
 using SpineSegDiff.Worker;
@@ -104,6 +105,7 @@ internal static class NodeHost
             if (gateway)
             {
                 bus.AddConsumer<ResultExportConsumer>();
+                bus.AddConsumer<SegmentationFailedConsumer>();
             }
             if (worker)
             {

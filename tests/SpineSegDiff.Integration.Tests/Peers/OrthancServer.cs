@@ -38,16 +38,18 @@ public sealed record OrthancOptions
 /// </summary>
 public sealed class OrthancServer : IDisposable, IAsyncDisposable
 {
-    private readonly ExternalProcess _process;
     private readonly TempDirectory _directory;
+    private readonly OrthancOptions _options;
+    private ExternalProcess _process;
     private readonly HttpClient _http;
 
-    private OrthancServer(ExternalProcess process, TempDirectory directory, HttpClient http, string aeTitle, int dicomPort, int httpPort, string configPath)
+    private OrthancServer(ExternalProcess process, TempDirectory directory, HttpClient http, OrthancOptions options, int dicomPort, int httpPort, string configPath)
     {
         _process = process;
+        _options = options;
         _directory = directory;
         _http = http;
-        AeTitle = aeTitle;
+        AeTitle = options.AeTitle;
         DicomPort = dicomPort;
         HttpPort = httpPort;
         ConfigurationPath = configPath;
@@ -89,36 +91,65 @@ public sealed class OrthancServer : IDisposable, IAsyncDisposable
             var configPath = directory.Combine("orthanc.json");
             await File.WriteAllTextAsync(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken).ConfigureAwait(false);
 
-            var args = new List<string>();
-            if (options.Verbose)
-            {
-                args.Add("--verbose");
-            }
-
-            args.Add(configPath);
-            process = ExternalProcess.Start(Tools.Orthanc, args, directory.Path, Tools.DcmtkEnvironment);
-
             http = new HttpClient { BaseAddress = new Uri($"http://{Tools.Loopback}:{httpPort}/"), Timeout = TimeSpan.FromSeconds(60) };
-            var probeClient = http;
-            await PeerReadiness.WaitAsync(
-                process,
-                async ct =>
-                {
-                    using var response = await probeClient.GetAsync("system", ct).ConfigureAwait(false);
-                    // The HTTP server comes up after the DICOM server, but check both to be independent of that order.
-                    return response.IsSuccessStatusCode && await PeerReadiness.AcceptsTcpAsync(dicomPort, ct).ConfigureAwait(false);
-                },
-                options.StartupTimeout,
-                $"Orthanc (DICOM {dicomPort}, HTTP {httpPort})",
-                cancellationToken).ConfigureAwait(false);
-
-            return new OrthancServer(process, directory, http, options.AeTitle, dicomPort, httpPort, configPath);
+            process = await LaunchAsync(options, directory.Path, configPath, http, dicomPort, cancellationToken).ConfigureAwait(false);
+            return new OrthancServer(process, directory, http, options, dicomPort, httpPort, configPath);
         }
         catch
         {
             http?.Dispose();
             process?.Dispose();
             directory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether the Orthanc process is running (false between <see cref="Stop"/> and <see cref="StartAgainAsync"/>).</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>Kills Orthanc (the PACS going down) and keeps its storage and index for <see cref="StartAgainAsync"/>.</summary>
+    public void Stop() => _process.Stop();
+
+    /// <summary>Starts Orthanc again on the same ports, storage and index, and waits until it answers.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException("Orthanc is still running.");
+        }
+        var previous = _process;
+        _process = await LaunchAsync(_options, _directory.Path, ConfigurationPath, _http, DicomPort, cancellationToken).ConfigureAwait(false);
+        previous.Dispose();
+    }
+
+    private static async Task<ExternalProcess> LaunchAsync(OrthancOptions options, string directory, string configPath, HttpClient http, int dicomPort, CancellationToken cancellationToken)
+    {
+        var args = new List<string>();
+        if (options.Verbose)
+        {
+            args.Add("--verbose");
+        }
+
+        args.Add(configPath);
+        var process = ExternalProcess.Start(Tools.Orthanc, args, directory, Tools.DcmtkEnvironment);
+        try
+        {
+            await PeerReadiness.WaitAsync(
+                process,
+                async ct =>
+                {
+                    using var response = await http.GetAsync("system", ct).ConfigureAwait(false);
+                    // The HTTP server comes up after the DICOM server, but check both to be independent of that order.
+                    return response.IsSuccessStatusCode && await PeerReadiness.AcceptsTcpAsync(dicomPort, ct).ConfigureAwait(false);
+                },
+                options.StartupTimeout,
+                $"Orthanc (DICOM {dicomPort}, HTTP {http.BaseAddress!.Port})",
+                cancellationToken).ConfigureAwait(false);
+            return process;
+        }
+        catch
+        {
+            process.Dispose();
             throw;
         }
     }
