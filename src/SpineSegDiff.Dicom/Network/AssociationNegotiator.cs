@@ -1,18 +1,20 @@
 namespace SpineSegDiff.Dicom.Network;
 
+/// <summary>One called AE title and what an association to it may do.</summary>
+/// <param name="AllowedCallingAeTitles">Calling AE titles allowed to associate with this title; empty means any.</param>
+public sealed record CalledAePolicy(string AeTitle, IReadOnlyCollection<string> AllowedCallingAeTitles, IReadOnlyCollection<string> AcceptedAbstractSyntaxes);
+
 /// <summary>What an acceptor agrees to (derived from <see cref="DicomServerOptions"/>).</summary>
 public sealed record AssociationPolicy
 {
-    /// <summary>AE titles this node answers to.</summary>
-    public required IReadOnlyCollection<string> CalledAeTitles { get; init; }
+    /// <summary>AE titles this node answers to, each with its own settings; the first is the main one.</summary>
+    public required IReadOnlyList<CalledAePolicy> AeTitles { get; init; }
 
-    /// <summary>When false, any called AE title is accepted (useful behind a router that rewrites titles).</summary>
+    /// <summary>
+    /// When false, any called AE title is accepted (useful behind a router that rewrites titles) and one that is not
+    /// configured gets the main title's settings.
+    /// </summary>
     public bool RequireKnownCalledAeTitle { get; init; } = true;
-
-    /// <summary>Calling AE titles allowed to associate; empty means any.</summary>
-    public IReadOnlyCollection<string> AllowedCallingAeTitles { get; init; } = [];
-
-    public required IReadOnlyCollection<string> AcceptedAbstractSyntaxes { get; init; }
 
     /// <summary>Transfer syntaxes in our order of preference; encapsulated (compressed) ones are never accepted.</summary>
     public required IReadOnlyList<DicomTransferSyntax> AcceptedTransferSyntaxes { get; init; }
@@ -35,13 +37,17 @@ public sealed record NegotiationResult(AAssociateAc? Accept, AAssociateRj? Rejec
 public sealed class AssociationNegotiator
 {
     private readonly AssociationPolicy _policy;
-    private readonly HashSet<string> _abstractSyntaxes;
+    private readonly IReadOnlyList<(CalledAePolicy Policy, HashSet<string> AbstractSyntaxes)> _aeTitles;
     private readonly IReadOnlyList<DicomTransferSyntax> _transferSyntaxes;
 
     public AssociationNegotiator(AssociationPolicy policy)
     {
         _policy = policy ?? throw new ArgumentNullException(nameof(policy));
-        _abstractSyntaxes = new HashSet<string>(policy.AcceptedAbstractSyntaxes.Select(s => s.Trim()), StringComparer.Ordinal);
+        if (policy.AeTitles.Count == 0)
+        {
+            throw new ArgumentException("An acceptor needs at least one AE title.", nameof(policy));
+        }
+        _aeTitles = [.. policy.AeTitles.Select(t => (t, new HashSet<string>(t.AcceptedAbstractSyntaxes.Select(s => s.Trim()), StringComparer.Ordinal)))];
         // We hold no codecs: a compressed syntax accepted here would give us pixel data we cannot process.
         _transferSyntaxes = policy.AcceptedTransferSyntaxes.Where(t => !t.IsEncapsulated).ToList();
     }
@@ -57,11 +63,17 @@ public sealed class AssociationNegotiator
         {
             return Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.ApplicationContextNameNotSupported);
         }
-        if (_policy.RequireKnownCalledAeTitle && !_policy.CalledAeTitles.Any(t => AeTitle.AreEqual(t, request.CalledAeTitle)))
+        var called = _aeTitles.FirstOrDefault(t => AeTitle.AreEqual(t.Policy.AeTitle, request.CalledAeTitle));
+        if (called.Policy is null)
         {
-            return Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CalledAeTitleNotRecognized);
+            if (_policy.RequireKnownCalledAeTitle)
+            {
+                return Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CalledAeTitleNotRecognized);
+            }
+            called = _aeTitles[0];
         }
-        if (_policy.AllowedCallingAeTitles.Count > 0 && !_policy.AllowedCallingAeTitles.Any(t => AeTitle.AreEqual(t, request.CallingAeTitle)))
+        var (calledPolicy, abstractSyntaxes) = called;
+        if (calledPolicy.AllowedCallingAeTitles.Count > 0 && !calledPolicy.AllowedCallingAeTitles.Any(t => AeTitle.AreEqual(t, request.CallingAeTitle)))
         {
             return Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CallingAeTitleNotRecognized);
         }
@@ -82,7 +94,7 @@ public sealed class AssociationNegotiator
                 results.Add(new PresentationContextResult(proposal.Id, PresentationContextResultCode.NoReason, null));
                 continue;
             }
-            if (!_abstractSyntaxes.Contains(proposal.AbstractSyntax))
+            if (!abstractSyntaxes.Contains(proposal.AbstractSyntax))
             {
                 results.Add(new PresentationContextResult(proposal.Id, PresentationContextResultCode.AbstractSyntaxNotSupported, null));
                 continue;
@@ -119,6 +131,13 @@ public sealed class AssociationNegotiator
     /// <summary>The answer when the association limit is reached: transient, so the peer retries later (PS3.8 table 9-21).</summary>
     public static AAssociateRj LimitExceeded { get; } =
         new(AssociateRejectResult.Transient, AssociateRejectSource.ServiceProviderPresentation, AssociateRejectReason.LocalLimitExceeded);
+
+    /// <summary>
+    /// The answer when the store cannot take data now (free disk below the minimum): transient, so the PACS keeps the
+    /// study and retries instead of giving up on it (PS3.8 table 9-21, source 3, reason 1).
+    /// </summary>
+    public static AAssociateRj TemporaryCongestion { get; } =
+        new(AssociateRejectResult.Transient, AssociateRejectSource.ServiceProviderPresentation, AssociateRejectReason.TemporaryCongestion);
 
     private static NegotiationResult Rejected(AssociateRejectResult result, AssociateRejectSource source, byte reason) =>
         new(null, new AAssociateRj(result, source, reason), []);

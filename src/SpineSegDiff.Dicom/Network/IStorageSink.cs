@@ -10,6 +10,21 @@ namespace SpineSegDiff.Dicom.Network;
 public interface IStorageSink
 {
     ValueTask<IStoreTransaction> BeginAsync(StoreRequestContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asked before each association is accepted, so a sink that cannot take data now (a nearly full disk) makes the
+    /// SCP refuse new associations instead of failing their C-STOREs one by one. Called once per association: must be
+    /// cheap and must not throw. Sinks without a limit need not implement it.
+    /// </summary>
+    StorageCapacity CheckCapacity() => StorageCapacity.Unlimited;
+}
+
+/// <summary>Whether a sink can take new instances now, and the figures behind the answer (for the log line).</summary>
+/// <param name="AvailableBytes">Free bytes seen; -1 when not measured.</param>
+/// <param name="MinimumBytes">The configured minimum; 0 when there is none.</param>
+public readonly record struct StorageCapacity(bool IsAvailable, long AvailableBytes, long MinimumBytes)
+{
+    public static StorageCapacity Unlimited { get; } = new(true, -1, 0);
 }
 
 /// <summary>What the SCP knows about an incoming C-STORE when the dataset starts to arrive.</summary>

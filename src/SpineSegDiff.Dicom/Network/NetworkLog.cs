@@ -92,6 +92,9 @@ internal static partial class NetworkLog
     [LoggerMessage(EventId = 1026, Level = LogLevel.Warning, Message = "DICOM server: {Count} connection handlers did not finish within {Timeout} of shutdown")]
     public static partial void ShutdownIncomplete(ILogger logger, int count, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 1027, Level = LogLevel.Warning, Message = "Association {AssociationId} from {CallingAe} refused (transient, temporary congestion): {AvailableMegabytes} MB free in the store, below the minimum of {MinimumMegabytes} MB")]
+    public static partial void StorageLow(ILogger logger, long associationId, string callingAe, long availableMegabytes, long minimumMegabytes);
+
     // ----- Client 1100-1199 -----------------------------------------------------------------------------------
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "Requesting association {CallingAe} -> {CalledAe} at {Host}:{Port} with {Contexts} presentation contexts")]

@@ -22,10 +22,12 @@ public sealed partial class InstanceStore : IStorageSink
     private readonly ILogger<InstanceStore> _logger;
 
     private readonly IStoredInstanceObserver? _observer;
+    private readonly IFreeSpaceProbe _freeSpace;
 
-    public InstanceStore(InstanceStoreOptions options, ILogger<InstanceStore> logger, IStoredInstanceObserver? observer = null)
+    public InstanceStore(InstanceStoreOptions options, ILogger<InstanceStore> logger, IStoredInstanceObserver? observer = null, IFreeSpaceProbe? freeSpace = null)
     {
         _observer = observer;
+        _freeSpace = freeSpace ?? FileSystemFreeSpaceProbe.Instance;
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -68,6 +70,27 @@ public sealed partial class InstanceStore : IStorageSink
             throw;
         }
         return ValueTask.FromResult<IStoreTransaction>(new Transaction(this, context, tempPath, stream));
+    }
+
+    /// <summary>
+    /// Free space against <see cref="InstanceStoreOptions.MinimumFreeDiskMegabytes"/>, measured now (one statvfs call:
+    /// cheap enough per association, and never stale). When it cannot be measured the store is taken as available:
+    /// a real write failure still answers 0xA700.
+    /// </summary>
+    public StorageCapacity CheckCapacity()
+    {
+        if (_options.MinimumFreeDiskMegabytes == 0)
+        {
+            return StorageCapacity.Unlimited;
+        }
+        var minimum = _options.MinimumFreeDiskMegabytes << 20;
+        var available = _freeSpace.AvailableBytes(RootDirectory);
+        if (available is null)
+        {
+            LogFreeSpaceUnknown();
+            return new StorageCapacity(true, -1, minimum);
+        }
+        return new StorageCapacity(available.Value >= minimum, available.Value, minimum);
     }
 
     /// <summary>The file an instance is (or would be) stored at.</summary>
@@ -143,7 +166,16 @@ public sealed partial class InstanceStore : IStorageSink
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         try
         {
-            File.Move(transaction.TempPath, target, overwrite: false);
+            try
+            {
+                File.Move(transaction.TempPath, target, overwrite: false);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Retention removed the (then empty or expired) series folder between the two calls: make it again.
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(transaction.TempPath, target, overwrite: false);
+            }
         }
         catch (IOException) when (File.Exists(target))
         {
@@ -239,6 +271,9 @@ public sealed partial class InstanceStore : IStorageSink
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Could not remove stale temporary file {FileName}: {Reason}")]
     private partial void LogStaleTemporaryFileNotRemoved(string fileName, string reason);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "The free space of the store's file system could not be measured; the disk guard lets the association through")]
+    private partial void LogFreeSpaceUnknown();
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "Association {AssociationId}: the stored-instance observer failed ({ExceptionType}: {Reason}); the instance is stored")]
     private partial void LogObserverFailed(long associationId, string exceptionType, string reason);

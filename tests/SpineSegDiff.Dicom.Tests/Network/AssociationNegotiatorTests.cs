@@ -4,11 +4,11 @@ namespace SpineSegDiff.Dicom.Tests.Network;
 
 public class AssociationNegotiatorTests
 {
+    private static readonly string[] Syntaxes = [DicomUids.Verification, SamplePdus.MrStorage];
+
     private static AssociationPolicy Policy(params string[] allowedCalling) => new()
     {
-        CalledAeTitles = ["SEGNODE", "SEGFIX"],
-        AllowedCallingAeTitles = allowedCalling,
-        AcceptedAbstractSyntaxes = [DicomUids.Verification, SamplePdus.MrStorage],
+        AeTitles = [new CalledAePolicy("SEGNODE", allowedCalling, Syntaxes), new CalledAePolicy("SEGFIX", allowedCalling, Syntaxes)],
         AcceptedTransferSyntaxes = DicomServerOptions.DefaultTransferSyntaxes,
         MaxPduLength = 65536,
     };
@@ -119,6 +119,59 @@ public class AssociationNegotiatorTests
         negotiator.Negotiate(SamplePdus.Request(calling: "MODALITY")).IsAccepted.Should().BeTrue();
         negotiator.Negotiate(SamplePdus.Request(calling: "INTRUDER")).Reject
             .Should().Be(new AAssociateRj(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, 3));
+    }
+
+    [Fact]
+    public void Each_called_ae_title_applies_its_own_calling_allow_list()
+    {
+        var negotiator = new AssociationNegotiator(Policy() with
+        {
+            AeTitles = [new CalledAePolicy("SEGNODE", [], Syntaxes), new CalledAePolicy("SEGFIX", ["READING1"], Syntaxes)],
+        });
+
+        negotiator.Negotiate(SamplePdus.Request(called: "SEGNODE", calling: "ANYONE")).IsAccepted.Should().BeTrue("SEGNODE allows any caller");
+        negotiator.Negotiate(SamplePdus.Request(called: "SEGFIX", calling: "READING1")).IsAccepted.Should().BeTrue();
+        negotiator.Negotiate(SamplePdus.Request(called: "SEGFIX", calling: "ANYONE")).Reject
+            .Should().Be(new AAssociateRj(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CallingAeTitleNotRecognized));
+    }
+
+    [Fact]
+    public void Each_called_ae_title_accepts_its_own_sop_classes()
+    {
+        var negotiator = new AssociationNegotiator(Policy() with
+        {
+            AeTitles = [new CalledAePolicy("SEGNODE", [], Syntaxes), new CalledAePolicy("ECHOONLY", [], [DicomUids.Verification])],
+        });
+
+        // The sample request proposes Verification, MR storage and an unknown class (contexts 1, 3, 5).
+        Results(negotiator.Negotiate(SamplePdus.Request(called: "SEGNODE")))
+            .Should().Equal(PresentationContextResultCode.Acceptance, PresentationContextResultCode.Acceptance, PresentationContextResultCode.AbstractSyntaxNotSupported);
+        Results(negotiator.Negotiate(SamplePdus.Request(called: "ECHOONLY")))
+            .Should().Equal(PresentationContextResultCode.Acceptance, PresentationContextResultCode.AbstractSyntaxNotSupported, PresentationContextResultCode.AbstractSyntaxNotSupported);
+
+        static IEnumerable<PresentationContextResultCode> Results(NegotiationResult result) => result.Accept!.PresentationContexts.Select(c => c.Result);
+    }
+
+    [Fact]
+    public void Without_the_called_ae_check_an_unknown_title_gets_the_main_titles_settings()
+    {
+        var negotiator = new AssociationNegotiator(Policy() with
+        {
+            RequireKnownCalledAeTitle = false,
+            AeTitles = [new CalledAePolicy("SEGNODE", ["PACS"], Syntaxes), new CalledAePolicy("SEGFIX", [], Syntaxes)],
+        });
+
+        negotiator.Negotiate(SamplePdus.Request(called: "ANY", calling: "PACS")).IsAccepted.Should().BeTrue();
+        negotiator.Negotiate(SamplePdus.Request(called: "ANY", calling: "OTHER")).IsAccepted.Should().BeFalse("the main title allows only PACS");
+    }
+
+    [Fact]
+    public void Storage_congestion_rejection_is_transient_from_the_presentation_provider_with_reason_1()
+    {
+        // PS3.8 table 9-21: source 3 (service-provider, presentation related function), reason 1 = temporary-congestion.
+        AssociationNegotiator.TemporaryCongestion.Should().Be(new AAssociateRj(AssociateRejectResult.Transient, AssociateRejectSource.ServiceProviderPresentation, 1));
+        ((byte)AssociateRejectResult.Transient).Should().Be(2);
+        ((byte)AssociateRejectSource.ServiceProviderPresentation).Should().Be(3);
     }
 
     [Fact]

@@ -108,8 +108,7 @@ public class PduFuzzTests(ITestOutputHelper output)
                 {
                     new AssociationNegotiator(new AssociationPolicy
                     {
-                        CalledAeTitles = ["SEGNODE"],
-                        AcceptedAbstractSyntaxes = [DicomUids.Verification, SamplePdus.MrStorage],
+                        AeTitles = [new CalledAePolicy("SEGNODE", [], [DicomUids.Verification, SamplePdus.MrStorage])],
                         AcceptedTransferSyntaxes = DicomServerOptions.DefaultTransferSyntaxes,
                     }).Negotiate(request);
                 }

@@ -88,7 +88,7 @@ public sealed class DicomServer : IAsyncDisposable
         _localEndPoint = (IPEndPoint)listener.LocalEndpoint;
         _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, _stopping.Token), CancellationToken.None);
         _lifetimeRegistration = cancellationToken.Register(static state => _ = ((DicomServer)state!).StopAsync(), this);
-        NetworkLog.ServerStarted(Logger, Options.AeTitle, LocalEndPoint);
+        NetworkLog.ServerStarted(Logger, string.Join(", ", Options.AllAeTitles()), LocalEndPoint);
         return Task.CompletedTask;
     }
 
@@ -236,6 +236,7 @@ public sealed class DicomServer : IAsyncDisposable
     {
         AeTitle = o.AeTitle.Trim(),
         ExtraAeTitles = [.. o.ExtraAeTitles],
+        AeTitles = [.. o.AeTitles.Select(t => t.Copy())],
         Port = o.Port,
         BindAddress = o.BindAddress,
         AllowedCallingAeTitles = [.. o.AllowedCallingAeTitles],

@@ -47,19 +47,30 @@ public sealed class DicomServerOptions
         DicomTransferSyntax.DeflatedExplicitVRLittleEndian,
     ];
 
-    /// <summary>The node's main AE title.</summary>
+    /// <summary>
+    /// The node's AE title when <see cref="AeTitles"/> is empty: the one-entry shorthand, with
+    /// <see cref="AllowedCallingAeTitles"/>, <see cref="AcceptedSopClasses"/> and every routing rule.
+    /// </summary>
     public string AeTitle { get; set; } = "SEGNODE";
 
-    /// <summary>Further AE titles this node answers to (e.g. a dedicated title for corrected segmentations).</summary>
+    /// <summary>Further AE titles answered with the same settings as <see cref="AeTitle"/> (shorthand only).</summary>
     public IList<string> ExtraAeTitles { get; set; } = [];
+
+    /// <summary>
+    /// Every AE title the node answers to, each with its own settings. When set it replaces the shorthand
+    /// (<see cref="AeTitle"/>, <see cref="ExtraAeTitles"/>, <see cref="AllowedCallingAeTitles"/>); the first entry is
+    /// the main title.
+    /// </summary>
+    public IList<CalledAeTitleOptions> AeTitles { get; set; } = [];
 
     public int Port { get; set; } = 11112;
 
     public string BindAddress { get; set; } = "0.0.0.0";
 
-    /// <summary>Calling AE titles allowed to associate; empty means any.</summary>
+    /// <summary>Calling AE titles allowed to associate with the shorthand's titles; empty means any.</summary>
     public IList<string> AllowedCallingAeTitles { get; set; } = [];
 
+    /// <summary>When false, a called AE title that is not configured is treated as the main (first) one.</summary>
     public bool RequireKnownCalledAeTitle { get; set; } = true;
 
     /// <summary>Established associations at once; beyond it requests get a transient "local limit exceeded" rejection.</summary>
@@ -80,6 +91,7 @@ public sealed class DicomServerOptions
     /// <summary>Longest gap between PDUs while a message is in flight (and the bound on writing a response).</summary>
     public TimeSpan DimseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>SOP classes accepted on every AE title that does not set its own.</summary>
     public IList<string> AcceptedSopClasses { get; set; } = [.. DefaultSopClasses];
 
     /// <summary>In order of preference; only uncompressed syntaxes are allowed (we have no codecs).</summary>
@@ -107,6 +119,7 @@ public sealed class DicomServerOptions
                 errors.Add($"AllowedCallingAeTitles entry '{Network.AeTitle.ForLog(calling)}' {callingError}.");
             }
         }
+        ValidateAeTitleEntries(errors);
         if (Port is < 0 or > 65535)
         {
             errors.Add($"Port {Port} is outside 1-65535 (0 picks a free port, for tests).");
@@ -155,18 +168,101 @@ public sealed class DicomServerOptions
         return errors;
     }
 
-    /// <summary>All AE titles this node answers to.</summary>
-    public IReadOnlyList<string> AllAeTitles() => [AeTitle.Trim(), .. (ExtraAeTitles ?? []).Select(t => t.Trim())];
+    /// <summary>All AE titles this node answers to, the main one first.</summary>
+    public IReadOnlyList<string> AllAeTitles() => [.. ResolvedAeTitles().Select(t => t.AeTitle)];
+
+    /// <summary>
+    /// The AE titles in effect, each complete: <see cref="AeTitles"/> when set, else the shorthand as entries; titles
+    /// and allow-lists trimmed, <see cref="CalledAeTitleOptions.AcceptedSopClasses"/> filled from the node-wide list.
+    /// </summary>
+    public IReadOnlyList<CalledAeTitleOptions> ResolvedAeTitles()
+    {
+        if (AeTitles is { Count: > 0 })
+        {
+            return [.. AeTitles.Where(t => t is not null).Select(t => new CalledAeTitleOptions
+            {
+                AeTitle = (t.AeTitle ?? string.Empty).Trim(),
+                AllowedCallingAeTitles = [.. (t.AllowedCallingAeTitles ?? []).Select(c => c.Trim())],
+                Rules = [.. (t.Rules ?? []).Select(r => r.Trim())],
+                AcceptedSopClasses = [.. t.AcceptedSopClasses ?? AcceptedSopClasses],
+            })];
+        }
+        return [.. new[] { AeTitle }.Concat(ExtraAeTitles ?? []).Select(title => new CalledAeTitleOptions
+        {
+            AeTitle = (title ?? string.Empty).Trim(),
+            AllowedCallingAeTitles = [.. (AllowedCallingAeTitles ?? []).Select(c => c.Trim())],
+            AcceptedSopClasses = [.. AcceptedSopClasses],
+        })];
+    }
 
     internal AssociationPolicy ToPolicy() => new()
     {
-        CalledAeTitles = AllAeTitles(),
+        AeTitles = [.. ResolvedAeTitles().Select(t => new CalledAePolicy(t.AeTitle, [.. t.AllowedCallingAeTitles], [.. t.AcceptedSopClasses!]))],
         RequireKnownCalledAeTitle = RequireKnownCalledAeTitle,
-        AllowedCallingAeTitles = [.. AllowedCallingAeTitles.Select(t => t.Trim())],
-        AcceptedAbstractSyntaxes = [.. AcceptedSopClasses],
         AcceptedTransferSyntaxes = [.. AcceptedTransferSyntaxes],
         MaxPduLength = MaxPduLength,
     };
+
+    private void ValidateAeTitleEntries(List<string> errors)
+    {
+        var titles = AeTitles ?? [];
+        if (titles.Count > 0)
+        {
+            // The shorthand's lists would silently not apply to the entries; say so rather than guess what was meant.
+            if (ExtraAeTitles is { Count: > 0 })
+            {
+                errors.Add("Dicom:ExtraAeTitles and Dicom:AeTitles are both set: list every title in Dicom:AeTitles.");
+            }
+            if (AllowedCallingAeTitles is { Count: > 0 })
+            {
+                errors.Add("Dicom:AllowedCallingAeTitles and Dicom:AeTitles are both set: give AllowedCallingAeTitles in each Dicom:AeTitles entry.");
+            }
+        }
+        for (var i = 0; i < titles.Count; i++)
+        {
+            var entry = titles[i];
+            var at = $"Dicom:AeTitles:{i}";
+            if (entry is null)
+            {
+                errors.Add($"{at} is empty.");
+                continue;
+            }
+            if (Network.AeTitle.Check(entry.AeTitle) is { } aeError)
+            {
+                errors.Add($"{at}:AeTitle '{Network.AeTitle.ForLog(entry.AeTitle)}' {aeError}.");
+            }
+            foreach (var calling in entry.AllowedCallingAeTitles ?? [])
+            {
+                if (Network.AeTitle.Check(calling) is { } callingError)
+                {
+                    errors.Add($"{at}:AllowedCallingAeTitles entry '{Network.AeTitle.ForLog(calling)}' {callingError}.");
+                }
+            }
+            if ((entry.Rules ?? []).Any(string.IsNullOrWhiteSpace))
+            {
+                errors.Add($"{at}:Rules has an empty name.");
+            }
+            if (entry.AcceptedSopClasses is { } sopClasses)
+            {
+                if (sopClasses.Count == 0)
+                {
+                    errors.Add($"{at}:AcceptedSopClasses is empty: this AE title would refuse everything.");
+                }
+                foreach (var uid in sopClasses.Where(u => !DicomUids.IsValid(u)))
+                {
+                    errors.Add($"{at}:AcceptedSopClasses entry '{uid}' is not a valid UID.");
+                }
+            }
+        }
+        // AE titles compare as the negotiator compares them: trimmed, case-sensitive.
+        var resolved = ResolvedAeTitles().Select(t => t.AeTitle).Where(Network.AeTitle.IsValid);
+        foreach (var duplicate in resolved.GroupBy(t => t, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            errors.Add(titles.Count > 0
+                ? $"Dicom:AeTitles lists '{duplicate.Key}' {duplicate.Count()} times; each AE title may appear once."
+                : $"Dicom:ExtraAeTitles repeats '{duplicate.Key}' (already Dicom:AeTitle or listed before).");
+        }
+    }
 
     private static void CheckTimeout(List<string> errors, string name, TimeSpan value)
     {

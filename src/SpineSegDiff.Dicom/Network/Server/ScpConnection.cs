@@ -151,6 +151,15 @@ internal sealed class ScpConnection
             _closeGracefully = true;
             return;
         }
+        // After the permanent checks (a caller refused for good need not hear about our disk), before taking a slot.
+        var capacity = _server.Sink.CheckCapacity();
+        if (!capacity.IsAvailable)
+        {
+            NetworkLog.StorageLow(_logger, _id, callingAe, capacity.AvailableBytes >> 20, capacity.MinimumBytes >> 20);
+            await SendAsync(AssociationNegotiator.TemporaryCongestion).ConfigureAwait(false);
+            _closeGracefully = true;
+            return;
+        }
         if (!_server.TryEnterAssociation(out var active))
         {
             NetworkLog.AssociationLimitReached(_logger, _id, callingAe, active, _options.MaxAssociations);
