@@ -7,6 +7,7 @@ namespace SpineSegDiff.Gateway.Assembly;
 /// <summary>A series the assembler considers complete.</summary>
 /// <param name="InstancePaths">Stored files, one per SOP instance, in arrival order.</param>
 /// <param name="Header">The first instance's header (routing looks at it).</param>
+/// <param name="CalledAeTitle">The node's AE title the series was sent to: it decides which routing rules apply.</param>
 /// <param name="Watchdog">Completed by the watchdog, not by quiet time or release.</param>
 public sealed record AssembledSeries(
     string StudyInstanceUid,
@@ -14,6 +15,7 @@ public sealed record AssembledSeries(
     IReadOnlyList<string> InstancePaths,
     DicomDataset Header,
     string CallingAeTitle,
+    string CalledAeTitle,
     DateTimeOffset FirstReceivedAt,
     DateTimeOffset LastReceivedAt,
     bool Watchdog);
@@ -23,14 +25,15 @@ public sealed record AssembledSeries(
 /// instance, optionally when the sending association is released, or by the watchdog after a maximum assembly time.
 /// A duplicate (same SOP Instance UID) neither adds an instance nor restarts the quiet period. Instances of a series
 /// that arrive after it was completed start a new assembly (a resend or a late instance: it is segmented again,
-/// rather than silently dropped).
+/// rather than silently dropped). A series is assembled per called AE title: the same series sent to two of the
+/// node's titles is two assemblies, each routed by its own title's rules.
 /// </summary>
 public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider? time = null) : IStoredInstanceObserver
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _released = new(StringComparer.Ordinal);
+    private readonly Dictionary<SeriesKey, Pending> _pending = [];
+    private readonly HashSet<SeriesKey> _released = [];
 
     /// <summary>Series being assembled now.</summary>
     public int PendingCount
@@ -44,16 +47,29 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
         }
     }
 
+    /// <summary>
+    /// The store folders of the series being assembled now (retention must leave them alone). A snapshot: a series
+    /// that starts a moment later has a new instance, too young for retention anyway.
+    /// </summary>
+    public IReadOnlySet<string> PendingSeriesDirectories()
+    {
+        lock (_gate)
+        {
+            return _pending.Values.SelectMany(p => p.Paths).Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).ToHashSet(StringComparer.Ordinal);
+        }
+    }
+
     public void OnStored(StoredInstance instance)
     {
         ArgumentNullException.ThrowIfNull(instance);
         var now = _time.GetUtcNow();
+        var key = new SeriesKey(instance.Context.CalledAeTitle.Trim(), instance.SeriesInstanceUid);
         lock (_gate)
         {
-            if (!_pending.TryGetValue(instance.SeriesInstanceUid, out var series))
+            if (!_pending.TryGetValue(key, out var series))
             {
-                series = new Pending(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.Header, instance.Context.CallingAeTitle, now);
-                _pending.Add(instance.SeriesInstanceUid, series);
+                series = new Pending(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.Header, instance.Context.CallingAeTitle, key.CalledAeTitle, now);
+                _pending.Add(key, series);
             }
             // The store names a file by its UIDs' hashes, so the path also identifies the instance (after a Restore).
             if (series.SopInstances.Add(instance.SopInstanceUid) && !series.Paths.Contains(instance.Path))
@@ -77,7 +93,7 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
         {
             foreach (var series in _pending.Values.Where(s => s.Associations.Contains(association.AssociationId)))
             {
-                _released.Add(series.SeriesInstanceUid);
+                _released.Add(series.Key);
             }
         }
     }
@@ -92,16 +108,16 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
             foreach (var series in _pending.Values.ToList())
             {
                 var quiet = now - series.LastReceivedAt >= options.QuietPeriod;
-                var released = _released.Contains(series.SeriesInstanceUid);
+                var released = _released.Contains(series.Key);
                 var watchdog = now - series.FirstReceivedAt >= options.MaxAssemblyTime;
                 if (!quiet && !released && !watchdog)
                 {
                     continue;
                 }
-                _pending.Remove(series.SeriesInstanceUid);
-                _released.Remove(series.SeriesInstanceUid);
+                _pending.Remove(series.Key);
+                _released.Remove(series.Key);
                 complete.Add(new AssembledSeries(series.StudyInstanceUid, series.SeriesInstanceUid, [.. series.Paths], series.Header,
-                    series.CallingAeTitle, series.FirstReceivedAt, series.LastReceivedAt, watchdog && !quiet && !released));
+                    series.CallingAeTitle, series.CalledAeTitle, series.FirstReceivedAt, series.LastReceivedAt, watchdog && !quiet && !released));
             }
         }
         return complete;
@@ -116,13 +132,14 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
         ArgumentNullException.ThrowIfNull(series);
         lock (_gate)
         {
-            if (!_pending.TryGetValue(series.SeriesInstanceUid, out var pending))
+            var key = new SeriesKey(series.CalledAeTitle, series.SeriesInstanceUid);
+            if (!_pending.TryGetValue(key, out var pending))
             {
-                pending = new Pending(series.StudyInstanceUid, series.SeriesInstanceUid, series.Header, series.CallingAeTitle, series.FirstReceivedAt)
+                pending = new Pending(series.StudyInstanceUid, series.SeriesInstanceUid, series.Header, series.CallingAeTitle, series.CalledAeTitle, series.FirstReceivedAt)
                 {
                     LastReceivedAt = series.LastReceivedAt,
                 };
-                _pending.Add(series.SeriesInstanceUid, pending);
+                _pending.Add(key, pending);
             }
             foreach (var path in series.InstancePaths.Where(p => !pending.Paths.Contains(p)))
             {
@@ -131,11 +148,18 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
         }
     }
 
-    private sealed class Pending(string study, string series, DicomDataset header, string callingAeTitle, DateTimeOffset first)
+    /// <summary>A series as received on one of the node's AE titles (the title trimmed, as the negotiator compares it).</summary>
+    private readonly record struct SeriesKey(string CalledAeTitle, string SeriesInstanceUid);
+
+    private sealed class Pending(string study, string series, DicomDataset header, string callingAeTitle, string calledAeTitle, DateTimeOffset first)
     {
+        public SeriesKey Key { get; } = new(calledAeTitle, series);
+
         public string StudyInstanceUid { get; } = study;
 
         public string SeriesInstanceUid { get; } = series;
+
+        public string CalledAeTitle { get; } = calledAeTitle;
 
         public DicomDataset Header { get; } = header;
 

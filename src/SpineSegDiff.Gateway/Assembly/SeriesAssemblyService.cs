@@ -39,14 +39,14 @@ public sealed partial class SeriesAssemblyService(
         {
             var correlationId = NewId.NextGuid();
             var facts = SeriesFacts.Of(series);
-            var decision = router.Route(facts);
+            var decision = router.Route(facts, series.CalledAeTitle);
             if (series.Watchdog)
             {
                 LogWatchdog(correlationId, series.InstancePaths.Count, options.MaxAssemblyTime);
             }
             if (decision.Rule is not { } rule)
             {
-                LogNotRouted(correlationId, series.InstancePaths.Count, series.CallingAeTitle, decision.Reason);
+                LogNotRouted(correlationId, series.InstancePaths.Count, series.CallingAeTitle, series.CalledAeTitle, decision.Reason);
                 continue;
             }
             var request = new SegmentationRequested(
@@ -71,15 +71,15 @@ public sealed partial class SeriesAssemblyService(
                 assembler.Restore(series);
                 continue;
             }
-            LogRouted(correlationId, series.InstancePaths.Count, series.CallingAeTitle, rule.Name, rule.Profile, facts.Weighting.ToString());
+            LogRouted(correlationId, series.InstancePaths.Count, series.CallingAeTitle, series.CalledAeTitle, rule.Name, rule.Profile, facts.Weighting.ToString());
         }
     }
 
-    [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle}) routed by rule {Rule}: profile {Profile}, weighting {Weighting}")]
-    private partial void LogRouted(Guid correlationId, int instances, string callingAeTitle, string rule, string profile, string weighting);
+    [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle} to {CalledAeTitle}) routed by rule {Rule}: profile {Profile}, weighting {Weighting}")]
+    private partial void LogRouted(Guid correlationId, int instances, string callingAeTitle, string calledAeTitle, string rule, string profile, string weighting);
 
-    [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle}) not routed: {Reason}; kept until retention removes it")]
-    private partial void LogNotRouted(Guid correlationId, int instances, string callingAeTitle, string reason);
+    [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle} to {CalledAeTitle}) not routed: {Reason}; kept until retention removes it")]
+    private partial void LogNotRouted(Guid correlationId, int instances, string callingAeTitle, string calledAeTitle, string reason);
 
     [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "Series {CorrelationId}: still receiving after {MaxAssemblyTime}; the watchdog completes it with {Instances} instances")]
     private partial void LogWatchdog(Guid correlationId, int instances, TimeSpan maxAssemblyTime);

@@ -85,14 +85,21 @@ public sealed record RoutingDecision(RoutingRule? Rule, string Reason)
     public bool Routed => Rule is not null;
 }
 
-/// <summary>Applies the routing rules in order; the first rule whose every condition holds decides.</summary>
-public sealed class SeriesRouter(RoutingOptions options)
+/// <summary>
+/// Applies the routing rules in order; the first rule whose every condition holds decides. A series sent to one of
+/// the node's AE titles is only matched against that title's rules (<see cref="CalledAeRules"/>).
+/// </summary>
+public sealed class SeriesRouter(RoutingOptions options, CalledAeRules? aeRules = null)
 {
-    public RoutingDecision Route(SeriesFacts facts)
+    private readonly CalledAeRules _aeRules = aeRules ?? CalledAeRules.All;
+
+    public RoutingDecision Route(SeriesFacts facts, string? calledAeTitle = null)
     {
         ArgumentNullException.ThrowIfNull(facts);
+        var names = _aeRules.RulesFor(calledAeTitle);
+        var rules = names.Count == 0 ? options.Rules : options.Rules.Where(r => names.Contains(r.Name.Trim(), StringComparer.Ordinal)).ToList();
         var misses = new List<string>();
-        foreach (var rule in options.Rules)
+        foreach (var rule in rules)
         {
             var miss = FirstMiss(rule, facts);
             if (miss is null)
@@ -101,7 +108,8 @@ public sealed class SeriesRouter(RoutingOptions options)
             }
             misses.Add($"{rule.Name}: {miss}");
         }
-        return new RoutingDecision(null, misses.Count == 0 ? "no rules" : string.Join("; ", misses));
+        var reason = misses.Count == 0 ? "no rules" : string.Join("; ", misses);
+        return new RoutingDecision(null, names.Count == 0 ? reason : $"only rules [{string.Join(", ", names)}] apply to this AE title: {reason}");
     }
 
     /// <summary>The first condition of <paramref name="rule"/> the series fails, or null when all hold.</summary>

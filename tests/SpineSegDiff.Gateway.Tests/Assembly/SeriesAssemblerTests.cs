@@ -99,6 +99,52 @@ public sealed class SeriesAssemblerTests
     }
 
     [Fact]
+    public void A_series_keeps_the_ae_title_it_was_sent_to_and_each_title_assembles_its_own()
+    {
+        var clock = new ShiftedTimeProvider();
+        var assembler = new SeriesAssembler(Options, clock);
+        assembler.OnStored(Stored("1.2.3", "1.2.3.1", association: 1, calledAe: "SEGNODE"));
+        assembler.OnStored(Stored("1.2.3", "1.2.3.2", association: 1, calledAe: "SEGNODE"));
+        assembler.OnStored(Stored("1.2.3", "1.2.3.1", association: 2, duplicate: true, calledAe: "SEGFIX "));
+
+        clock.Offset = TimeSpan.FromSeconds(11);
+        var complete = assembler.TakeComplete();
+
+        complete.Select(s => (s.CalledAeTitle, s.InstancePaths.Count)).Should().BeEquivalentTo([("SEGNODE", 2), ("SEGFIX", 1)]);
+        complete.Should().OnlyContain(s => s.SeriesInstanceUid == "1.2.3");
+    }
+
+    [Fact]
+    public void A_restored_series_keeps_its_ae_title()
+    {
+        var clock = new ShiftedTimeProvider();
+        var assembler = new SeriesAssembler(Options, clock);
+        assembler.OnStored(Stored("1.2.3", "1.2.3.1", association: 1, calledAe: "SEGFIX"));
+        clock.Offset = TimeSpan.FromSeconds(11);
+        assembler.Restore(assembler.TakeComplete().Single());
+        assembler.OnStored(Stored("1.2.3", "1.2.3.2", association: 2, calledAe: "SEGFIX"));
+        clock.Offset = TimeSpan.FromSeconds(30);
+
+        var again = assembler.TakeComplete().Should().ContainSingle().Subject;
+        again.CalledAeTitle.Should().Be("SEGFIX");
+        again.InstancePaths.Should().HaveCount(2, "the restored series and the new instance are one assembly");
+    }
+
+    [Fact]
+    public void The_folders_of_series_being_assembled_are_reported_until_they_complete()
+    {
+        var clock = new ShiftedTimeProvider();
+        var assembler = new SeriesAssembler(Options, clock);
+        assembler.OnStored(new StoredInstance("/store/a/s1/1.dcm", "1.2", "1.2.3", "1.2.3.1", new DicomDataset(), Context("SEGNODE", 1), false));
+        assembler.OnStored(new StoredInstance("/store/a/s2/1.dcm", "1.2", "1.2.4", "1.2.4.1", new DicomDataset(), Context("SEGNODE", 1), false));
+
+        assembler.PendingSeriesDirectories().Should().BeEquivalentTo("/store/a/s1", "/store/a/s2");
+        clock.Offset = TimeSpan.FromSeconds(11);
+        assembler.TakeComplete();
+        assembler.PendingSeriesDirectories().Should().BeEmpty();
+    }
+
+    [Fact]
     public void Options_out_of_range_are_reported()
     {
         new SeriesAssemblyOptions().Validate().Should().BeEmpty();
@@ -107,10 +153,11 @@ public sealed class SeriesAssemblerTests
         new SeriesAssemblyOptions { PollInterval = TimeSpan.FromMinutes(1) }.Validate().Should().Contain(e => e.Contains("PollInterval"));
     }
 
-    internal static StoredInstance Stored(string series, string instance, long association, bool duplicate = false, DicomDataset? header = null) =>
-        new($"/store/{instance}.dcm", "1.2", series, instance, header ?? new DicomDataset(),
-            new StoreRequestContext("PACS", "SEGNODE", new IPEndPoint(IPAddress.Loopback, 1000), DicomUids.MRImageStorage, instance, DicomTransferSyntax.ExplicitVRLittleEndian, association),
-            duplicate);
+    internal static StoredInstance Stored(string series, string instance, long association, bool duplicate = false, DicomDataset? header = null, string calledAe = "SEGNODE") =>
+        new($"/store/{instance}.dcm", "1.2", series, instance, header ?? new DicomDataset(), Context(calledAe, association, instance), duplicate);
+
+    private static StoreRequestContext Context(string calledAe, long association, string instance = "1.2.3.1") =>
+        new("PACS", calledAe, new IPEndPoint(IPAddress.Loopback, 1000), DicomUids.MRImageStorage, instance, DicomTransferSyntax.ExplicitVRLittleEndian, association);
 
     private static AssociationEndedEventArgs Ended(long id, AssociationEndReason reason) => new()
     {

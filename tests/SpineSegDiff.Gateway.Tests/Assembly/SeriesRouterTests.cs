@@ -1,4 +1,5 @@
 using SpineSegDiff.Dicom;
+using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Gateway.Assembly;
 using SpineSegDiff.Gateway.Routing;
 
@@ -58,6 +59,59 @@ public sealed class SeriesRouterTests
         SeriesFacts.WeightingOf(description, te, tr).Should().Be(expected);
 
     [Fact]
+    public void A_series_sent_to_an_ae_title_is_matched_only_against_that_titles_rules()
+    {
+        var titles = new DicomServerOptions
+        {
+            AeTitles =
+            [
+                new CalledAeTitleOptions { AeTitle = "SEGNODE" },
+                new CalledAeTitleOptions { AeTitle = "SEGWIDE", Rules = ["any-sagittal"] },
+            ],
+        }.ResolvedAeTitles();
+        var router = new SeriesRouter(Rules, new CalledAeRules(titles));
+        var t2 = Facts(Header("SAG T2 TSE", "LSPINE", Sagittal), 15);
+
+        router.Route(t2, "SEGNODE").Rule!.Name.Should().Be("t2-fast", "SEGNODE applies every rule");
+        router.Route(t2, "SEGWIDE").Rule!.Name.Should().Be("any-sagittal", "SEGWIDE skips t2-fast");
+        router.Route(t2, "SEGWIDE  ").Rule!.Name.Should().Be("any-sagittal", "AE titles compare without padding");
+
+        var few = router.Route(Facts(Header("SAG T2 TSE", "LSPINE", Sagittal), 6), "SEGWIDE");
+        few.Routed.Should().BeFalse("t2-fast would take it, but does not apply to SEGWIDE");
+        few.Reason.Should().Contain("only rules [any-sagittal] apply").And.NotContain("t2-fast:");
+    }
+
+    [Fact]
+    public void An_unconfigured_called_ae_title_gets_the_main_titles_rules()
+    {
+        var rules = new CalledAeRules(new DicomServerOptions
+        {
+            AeTitles = [new CalledAeTitleOptions { AeTitle = "MAIN", Rules = ["t2-fast"] }, new CalledAeTitleOptions { AeTitle = "OTHER" }],
+        }.ResolvedAeTitles());
+
+        rules.RulesFor("MAIN").Should().Equal("t2-fast");
+        rules.RulesFor("OTHER").Should().BeEmpty();
+        rules.RulesFor("UNKNOWN").Should().Equal("t2-fast");
+        CalledAeRules.All.RulesFor("ANY").Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Rule_names_of_ae_titles_must_be_defined()
+    {
+        var dicom = new DicomServerOptions
+        {
+            AeTitles =
+            [
+                new CalledAeTitleOptions { AeTitle = "A", Rules = ["t2-fast"] },
+                new CalledAeTitleOptions { AeTitle = "B", Rules = ["any-sagittal", "no-such-rule"] },
+            ],
+        };
+
+        CalledAeRules.Validate(dicom, Rules).Should().Equal("Dicom:AeTitles:1:Rules names 'no-such-rule', which is not in Gateway:Routing:Rules.");
+        CalledAeRules.Validate(new DicomServerOptions(), Rules).Should().BeEmpty();
+    }
+
+    [Fact]
     public void Rules_are_validated_against_profiles_and_destinations()
     {
         var errors = new RoutingOptions
@@ -91,5 +145,5 @@ public sealed class SeriesRouterTests
     }
 
     private static SeriesFacts Facts(DicomDataset header, int slices) =>
-        SeriesFacts.Of(new AssembledSeries("1.2", "1.2.3", Enumerable.Range(0, slices).Select(i => $"/s/{i}").ToList(), header, "PACS", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, false));
+        SeriesFacts.Of(new AssembledSeries("1.2", "1.2.3", Enumerable.Range(0, slices).Select(i => $"/s/{i}").ToList(), header, "PACS", "SEGNODE", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, false));
 }

@@ -1,0 +1,102 @@
+using System.Reflection;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SpineSegDiff.Contracts.V1;
+using SpineSegDiff.Dicom;
+using SpineSegDiff.Dicom.Network;
+using SpineSegDiff.Dicom.Storage;
+using SpineSegDiff.Gateway.Assembly;
+using SpineSegDiff.Gateway.Routing;
+using SpineSegDiff.Gateway.Tests.Support;
+using SpineSegDiff.Integration.Tests.Peers;
+
+namespace SpineSegDiff.Gateway.Tests.Assembly;
+
+/// <summary>From a complete series to a published job (or a "not routed" line), per the AE title it was sent to.</summary>
+public sealed class SeriesAssemblyServiceTests : IDisposable
+{
+    private static readonly SeriesAssemblyOptions Options = new() { QuietPeriod = TimeSpan.FromSeconds(10), MaxAssemblyTime = TimeSpan.FromMinutes(5) };
+
+    private static readonly RoutingOptions Routing = new()
+    {
+        Rules =
+        [
+            new RoutingRule { Name = "sag-t2", BodyParts = ["LSPINE"], Weighting = Weighting.T2, Profile = "fast", Destinations = ["pacs"] },
+            new RoutingRule { Name = "sag-t1", BodyParts = ["LSPINE"], Weighting = Weighting.T1, Profile = "paper", Destinations = ["pacs"] },
+        ],
+    };
+
+    private readonly TempDirectory _temp = new("spineseg-assembly-service");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task A_series_is_routed_by_the_rules_of_the_ae_title_it_came_to_and_otherwise_logged_as_not_routed()
+    {
+        var clock = new ShiftedTimeProvider();
+        var assembler = new SeriesAssembler(Options, clock);
+        var titles = new DicomServerOptions
+        {
+            AeTitles = [new CalledAeTitleOptions { AeTitle = "SEGT2", Rules = ["sag-t2"] }, new CalledAeTitleOptions { AeTitle = "SEGT1", Rules = ["sag-t1"] }],
+        }.ResolvedAeTitles();
+        var publisher = RecordingPublisher.Create();
+        using var logs = new CapturingLoggerProvider();
+        using var factory = logs.CreateFactory();
+        var service = new SeriesAssemblyService(assembler, new SeriesRouter(Routing, new CalledAeRules(titles)), Options, Store(),
+            (IPublishEndpoint)publisher, factory.CreateLogger<SeriesAssemblyService>(), clock);
+
+        // The same T2 series sent to both titles: SEGT2 segments it, SEGT1 (T1 rules only) does not.
+        for (var i = 1; i <= 6; i++)
+        {
+            assembler.OnStored(SeriesAssemblerTests.Stored("1.2.3", $"1.2.3.{i}", association: 1, header: T2Header(), calledAe: "SEGT2"));
+            assembler.OnStored(SeriesAssemblerTests.Stored("1.2.3", $"1.2.3.{i}", association: 2, header: T2Header(), calledAe: "SEGT1"));
+        }
+        clock.Offset = TimeSpan.FromSeconds(11);
+        await service.PublishCompleteAsync(CancellationToken.None);
+
+        var job = ((RecordingPublisher)publisher).Published.Should().ContainSingle().Which.Should().BeOfType<SegmentationRequested>().Subject;
+        job.RuleName.Should().Be("sag-t2");
+        job.InstancePaths.Should().HaveCount(6);
+        var routed = logs.Entries.Should().ContainSingle(e => e.EventId == 3401).Subject;
+        routed.Message.Should().Contain("to SEGT2");
+        var notRouted = logs.Entries.Should().ContainSingle(e => e.EventId == 3402).Subject;
+        notRouted.Level.Should().Be(LogLevel.Information);
+        notRouted.Message.Should().Contain("to SEGT1").And.Contain("not routed").And.Contain("only rules [sag-t1] apply")
+            .And.Contain("kept until retention removes it").And.NotContain("1.2.3", "no UIDs in Information logs");
+    }
+
+    private InstanceStore Store() =>
+        new(new InstanceStoreOptions { RootDirectory = _temp.Combine("store"), FlushToDisk = false }, NullLogger<InstanceStore>.Instance);
+
+    private static DicomDataset T2Header()
+    {
+        var ds = new DicomDataset();
+        ds.SetString(DicomTags.Modality, "MR");
+        ds.SetString(DicomTags.SeriesDescription, "SAG T2 TSE");
+        ds.SetString(DicomTags.BodyPartExamined, "LSPINE");
+        ds.SetDecimalString(DicomTags.ImageOrientationPatient, [0, 1, 0, 0, 0, -1]);
+        return ds;
+    }
+
+    /// <summary>An <see cref="IPublishEndpoint"/> that records what is published (only Publish is called by the service).</summary>
+    public class RecordingPublisher : DispatchProxy
+    {
+        public List<object> Published { get; } = [];
+
+        public static object Create() => Create<IPublishEndpoint, RecordingPublisher>();
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod?.Name == nameof(IPublishEndpoint.Publish) && args is [{ } message, ..])
+            {
+                lock (Published)
+                {
+                    Published.Add(message);
+                }
+                return Task.CompletedTask;
+            }
+            throw new NotSupportedException(targetMethod?.Name);
+        }
+    }
+}
