@@ -19,7 +19,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var aet = new Option<string?>("--aet") { Description = "AE title the node answers to (Dicom:AeTitle, default SEGNODE)." };
+        var aet = new Option<string?>("--aet") { Description = "AE title the node answers to (Dicom:AeTitle, default SEGNODE; not with Dicom:AeTitles)." };
         var port = new Option<int?>("--port") { Description = "TCP port of the DICOM listener (Dicom:Port, default 11112)." };
         var storage = new Option<string?>("--storage") { Description = "Folder of the instance store (Storage:RootDirectory, default ./storage)." };
         var config = new Option<string?>("--config") { Description = "An extra JSON configuration file, applied after appsettings.json." };
@@ -93,7 +93,7 @@ internal static class ServeCommand
         {
             var options = host.Services.GetRequiredService<IOptions<DicomServerOptions>>().Value;
             await Console.Out.WriteLineAsync(
-                $"Ready. Send a study from another terminal:  ./spineseg send --host 127.0.0.1 --port {options.Port} --called-aet {options.AeTitle} samples/mr-lumbar-sagittal"
+                $"Ready. Send a study from another terminal:  ./spineseg send --host 127.0.0.1 --port {options.Port} --called-aet {options.AllAeTitles()[0]} samples/mr-lumbar-sagittal"
                 + Environment.NewLine + "Stop with Ctrl+C.").ConfigureAwait(false);
         }
         // Returns after Ctrl+C / SIGTERM, once the host has stopped every service.

@@ -23,7 +23,7 @@ internal sealed partial class DicomNodeService(
         _server = new DicomServer(options, store, loggerFactory);
         _server.AssociationEnded += (_, association) => assembler.OnAssociationEnded(association);
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
-        LogListening(options.AeTitle, _server.LocalEndPoint.ToString(), store.RootDirectory);
+        LogListening(string.Join(", ", options.AllAeTitles()), _server.LocalEndPoint.ToString(), store.RootDirectory);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -43,8 +43,8 @@ internal sealed partial class DicomNodeService(
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "DICOM node {AeTitle} listening on {EndPoint}, storing under {StoreRoot}")]
-    private partial void LogListening(string aeTitle, string endPoint, string storeRoot);
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "DICOM node {AeTitles} listening on {EndPoint}, storing under {StoreRoot}")]
+    private partial void LogListening(string aeTitles, string endPoint, string storeRoot);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "DICOM node stopped")]
     private partial void LogStopped();

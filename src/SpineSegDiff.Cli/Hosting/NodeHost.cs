@@ -10,6 +10,7 @@ using SpineSegDiff.Dicom.Storage;
 using SpineSegDiff.Gateway.Assembly;
 using SpineSegDiff.Gateway.Export;
 using SpineSegDiff.Gateway.Outcomes;
+using SpineSegDiff.Gateway.Retention;
 using SpineSegDiff.Gateway.Routing;
 using SpineSegDiff.Segmentation.Inference;
 using SpineSegDiff.Worker;
@@ -68,7 +69,8 @@ internal static class NodeHost
         {
             var dicomSection = configuration.GetSection("Dicom");
             services.AddOptions<DicomServerOptions>().Bind(dicomSection).PostConfigure(o => ReplaceListsFromConfiguration(o, dicomSection)).ValidateOnStart();
-            services.AddSingleton<IValidateOptions<DicomServerOptions>>(new SelfValidatingOptions<DicomServerOptions>(o => o.Validate()));
+            services.AddSingleton<IValidateOptions<DicomServerOptions>>(sp => new SelfValidatingOptions<DicomServerOptions>(o =>
+                [.. o.Validate(), .. ShorthandConflicts(dicomSection), .. CalledAeRules.Validate(o, sp.GetRequiredService<IOptions<RoutingOptions>>().Value)]));
             Validated<SeriesAssemblyOptions>(services, configuration, "Gateway:Assembly", o => o.Validate());
             services.AddOptions<RoutingOptions>().Bind(configuration.GetSection("Gateway:Routing")).ValidateOnStart();
             services.AddSingleton<IValidateOptions<RoutingOptions>>(sp => new SelfValidatingOptions<RoutingOptions>(o => o.Validate(
@@ -76,15 +78,21 @@ internal static class NodeHost
                 sp.GetRequiredService<IOptions<ExportOptions>>().Value.Destinations.Select(d => d.Name).ToList())));
 
             services.AddSingleton(sp => new SeriesAssembler(sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value, sp.GetService<TimeProvider>()));
+            Validated<RetentionOptions>(services, configuration, RetentionOptions.SectionName, o => o.Validate());
             services.AddSingleton(sp => new InstanceStore(
-                sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value, sp.GetRequiredService<ILogger<InstanceStore>>(), sp.GetRequiredService<SeriesAssembler>()));
-            services.AddSingleton(sp => new SeriesRouter(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
+                sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value, sp.GetRequiredService<ILogger<InstanceStore>>(), sp.GetRequiredService<SeriesAssembler>(),
+                sp.GetService<IFreeSpaceProbe>()));
+            services.AddSingleton(sp => new SeriesRouter(
+                sp.GetRequiredService<IOptions<RoutingOptions>>().Value, new CalledAeRules(sp.GetRequiredService<IOptions<DicomServerOptions>>().Value.ResolvedAeTitles())));
             services.AddHostedService<DicomNodeService>();
             services.AddHostedService(sp => new SeriesAssemblyService(
                 sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<SeriesRouter>(), sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value,
                 sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<IPublishEndpoint>(), sp.GetRequiredService<ILogger<SeriesAssemblyService>>(),
                 sp.GetService<TimeProvider>()));
             services.AddExport(configuration);
+            services.AddHostedService(sp => new RetentionService(
+                sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<ExportQueue>(),
+                sp.GetRequiredService<IOptions<RetentionOptions>>().Value, sp.GetRequiredService<ILogger<RetentionService>>(), sp.GetService<TimeProvider>()));
             // The export queue lives in the store unless configured elsewhere, so --storage moves all the node's state.
             if (!configuration.GetSection("Export:QueueDirectory").Exists())
             {
@@ -136,6 +144,19 @@ internal static class NodeHost
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>>(new SelfValidatingOptions<TOptions>(validate));
+    }
+
+    /// <summary>
+    /// "Dicom:AeTitle" (or --aet) is the one-entry shorthand of "Dicom:AeTitles"; given both, one would be silently
+    /// ignored, so the node refuses to start instead. (appsettings.json leaves AeTitle unset for this reason: the
+    /// shorthand's default, SEGNODE, is in the code.)
+    /// </summary>
+    private static IEnumerable<string> ShorthandConflicts(IConfigurationSection dicom)
+    {
+        if (dicom[nameof(DicomServerOptions.AeTitle)] is not null && dicom.GetSection(nameof(DicomServerOptions.AeTitles)).GetChildren().Any())
+        {
+            yield return "Dicom:AeTitle (or --aet) and Dicom:AeTitles are both set: AeTitle is the one-entry shorthand; list every AE title in Dicom:AeTitles.";
+        }
     }
 
     /// <summary>

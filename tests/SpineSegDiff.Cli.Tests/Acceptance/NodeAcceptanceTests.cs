@@ -69,4 +69,61 @@ public sealed class NodeAcceptanceTests(ITestOutputHelper output)
         broken.ExitCode.Should().Be(2, broken.ToString());
         broken.StandardError.Should().Contain("Configuration error").And.Contain("'no-such-pacs'");
     }
+
+    [Fact(Timeout = 240_000)]
+    public async Task The_example_configuration_answers_on_both_ae_titles_each_with_its_own_callers_and_a_bad_ae_title_list_stops_the_node()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var temp = new TempDirectory("spineseg-cli-aetitles");
+        var example = Path.Combine(FixtureGenerator.RepositoryRoot(), "config", "node.example.json");
+        var environment = new Dictionary<string, string> { ["SPINESEG_Dicom__BindAddress"] = Tools.Loopback };
+        var port = FreePort.Get();
+
+        await using (var serve = CliProcess.Start(["serve", "--config", example, "--storage", temp.Combine("store"), "--port", CliProcess.Port(port)], environment))
+        {
+            while (!serve.HasExited && !serve.StandardOutput.Contains("Ready.", StringComparison.Ordinal))
+            {
+                await Task.Delay(100, cts.Token);
+            }
+            serve.HasExited.Should().BeFalse(serve.CombinedOutput);
+
+            var main = await Tools.EchoscuAsync(port, "SEGNODE", callingAeTitle: "PACS", cancellationToken: cts.Token);
+            var fast = await Tools.EchoscuAsync(port, "SEGFAST", callingAeTitle: "READING1", cancellationToken: cts.Token);
+            var wrongCaller = await Tools.EchoscuAsync(port, "SEGFAST", callingAeTitle: "PACS", cancellationToken: cts.Token);
+            var unknownTitle = await Tools.EchoscuAsync(port, "NOSUCHAE", callingAeTitle: "PACS", cancellationToken: cts.Token);
+            output.WriteLine(string.Join(Environment.NewLine, main, fast, wrongCaller, unknownTitle));
+
+            main.ExitCode.Should().Be(0, main.ToString());
+            fast.ExitCode.Should().Be(0, fast.ToString());
+            wrongCaller.ExitCode.Should().NotBe(0);
+            wrongCaller.Output.Should().Contain("Rejected Permanent").And.Contain("Calling AE Title Not Recognized", "PACS may call SEGNODE but not SEGFAST");
+            unknownTitle.ExitCode.Should().NotBe(0);
+            unknownTitle.Output.Should().Contain("Rejected Permanent").And.Contain("Called AE Title Not Recognized");
+
+            var kill = await ExternalProcess.RunAsync(Tools.Find("kill"), ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], CommandTimeout, cts.Token);
+            kill.ExitCode.Should().Be(0);
+            await serve.WaitForExitAsync(cts.Token);
+            output.WriteLine(serve.CombinedOutput);
+            serve.ExitCode.Should().Be(0, serve.CombinedOutput);
+            serve.CombinedOutput.Should().Contain("DICOM node SEGNODE, SEGFAST listening on");
+        }
+
+        // A duplicate title and an unknown rule name, both reported, and nothing listens.
+        var broken = new Dictionary<string, string>(environment)
+        {
+            ["SPINESEG_Dicom__AeTitles__1__AeTitle"] = "SEGNODE",
+            ["SPINESEG_Dicom__AeTitles__1__Rules__0"] = "no-such-rule",
+        };
+        var refused = await CliProcess.RunAsync(["serve", "--config", example, "--storage", temp.Combine("store2"), "--port", CliProcess.Port(FreePort.Get())], CommandTimeout, cts.Token, broken);
+        output.WriteLine(refused.ToString());
+        refused.ExitCode.Should().Be(2, refused.ToString());
+        refused.StandardError.Should().Contain("Configuration error: Dicom:AeTitles lists 'SEGNODE' 2 times")
+            .And.Contain("Configuration error: Dicom:AeTitles:1:Rules names 'no-such-rule'");
+
+        // --aet is the shorthand: with an AE title list it would be ignored, so it is refused.
+        var both = await CliProcess.RunAsync(["serve", "--config", example, "--aet", "OTHER", "--storage", temp.Combine("store3"), "--port", CliProcess.Port(FreePort.Get())], CommandTimeout, cts.Token, environment);
+        output.WriteLine(both.ToString());
+        both.ExitCode.Should().Be(2, both.ToString());
+        both.StandardError.Should().Contain("Configuration error: Dicom:AeTitle (or --aet) and Dicom:AeTitles are both set");
+    }
 }
