@@ -45,6 +45,33 @@ public sealed class ServerRobustnessTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = TestTimeout)]
+    public async Task A_full_store_gives_a_transient_congestion_rejection_on_the_wire_and_the_node_serves_once_space_returns()
+    {
+        using var temp = new TempDirectory("spineseg-net");
+        var sink = new CapacitySink(new DirectorySink(temp.Path)) { Capacity = new StorageCapacity(false, 10L << 20, 1024L << 20) };
+        await using var server = await TestServers.StartAsync(sink, output, o => o.MaxAssociations = 1);
+
+        var (raw, answer) = await RawAssociation.AssociateAsync(server.LocalEndPoint, Bounded());
+        await using (raw)
+        {
+            // PS3.8 table 9-21: result 2 (transient), source 3 (service provider, presentation), reason 1 (temporary congestion).
+            answer.Should().Be(new AAssociateRj(AssociateRejectResult.Transient, AssociateRejectSource.ServiceProviderPresentation, 1));
+            PduEncoder.Encode(answer).Should().Equal(0x03, 0x00, 0, 0, 0, 4, 0x00, 0x02, 0x03, 0x01);
+        }
+        // A caller refused for good hears the permanent reason, not "try again later".
+        var (unknown, permanent) = await RawAssociation.AssociateAsync(server.LocalEndPoint, Bounded(), called: "NOSUCHAE");
+        await using (unknown)
+        {
+            permanent.Should().Be(new AAssociateRj(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CalledAeTitleNotRecognized));
+        }
+        server.ActiveAssociations.Should().Be(0, "a refused association takes no slot (MaxAssociations is 1 here)");
+        sink.Checks.Should().Be(1, "the store is asked once per association, after the AE title checks");
+
+        sink.Capacity = StorageCapacity.Unlimited;
+        await EchoMustSucceedAsync(server);
+    }
+
+    [Fact(Timeout = TestTimeout)]
     public async Task Association_limit_gives_a_transient_rejection_and_the_node_serves_right_after()
     {
         using var temp = new TempDirectory("spineseg-net");
@@ -337,6 +364,24 @@ public sealed class ServerRobustnessTests(ITestOutputHelper output)
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+        }
+    }
+
+    /// <summary>A sink whose free-space answer the test sets (a full disk without filling one).</summary>
+    private sealed class CapacitySink(IStorageSink inner) : IStorageSink
+    {
+        private int _checks;
+
+        public StorageCapacity Capacity { get; set; } = StorageCapacity.Unlimited;
+
+        public int Checks => Volatile.Read(ref _checks);
+
+        public ValueTask<IStoreTransaction> BeginAsync(StoreRequestContext context, CancellationToken cancellationToken) => inner.BeginAsync(context, cancellationToken);
+
+        public StorageCapacity CheckCapacity()
+        {
+            Interlocked.Increment(ref _checks);
+            return Capacity;
         }
     }
 }
