@@ -69,8 +69,11 @@ internal static class NodeHost
         {
             var dicomSection = configuration.GetSection("Dicom");
             services.AddOptions<DicomServerOptions>().Bind(dicomSection).PostConfigure(o => ReplaceListsFromConfiguration(o, dicomSection)).ValidateOnStart();
-            services.AddSingleton<IValidateOptions<DicomServerOptions>>(sp => new SelfValidatingOptions<DicomServerOptions>(o =>
-                [.. o.Validate(), .. ShorthandConflicts(dicomSection), .. CalledAeRules.Validate(o, sp.GetRequiredService<IOptions<RoutingOptions>>().Value)]));
+            // The rule names are checked against the routing section as configured, not IOptions<RoutingOptions>: that
+            // would throw here when the rules themselves are invalid and hide this section's own problems.
+            services.AddSingleton<IValidateOptions<DicomServerOptions>>(new SelfValidatingOptions<DicomServerOptions>(o =>
+                [.. o.Validate(), .. ShorthandConflicts(dicomSection),
+                 .. CalledAeRules.Validate(o, configuration.GetSection("Gateway:Routing").Get<RoutingOptions>() ?? new RoutingOptions())]));
             Validated<SeriesAssemblyOptions>(services, configuration, "Gateway:Assembly", o => o.Validate());
             services.AddOptions<RoutingOptions>().Bind(configuration.GetSection("Gateway:Routing")).ValidateOnStart();
             services.AddSingleton<IValidateOptions<RoutingOptions>>(sp => new SelfValidatingOptions<RoutingOptions>(o => o.Validate(

@@ -184,14 +184,14 @@ public sealed class DicomServerOptions
                 AeTitle = (t.AeTitle ?? string.Empty).Trim(),
                 AllowedCallingAeTitles = [.. (t.AllowedCallingAeTitles ?? []).Select(c => c.Trim())],
                 Rules = [.. (t.Rules ?? []).Select(r => r.Trim())],
-                AcceptedSopClasses = [.. t.AcceptedSopClasses ?? AcceptedSopClasses],
+                AcceptedSopClasses = [.. t.AcceptedSopClasses ?? AcceptedSopClasses ?? []],
             })];
         }
         return [.. new[] { AeTitle }.Concat(ExtraAeTitles ?? []).Select(title => new CalledAeTitleOptions
         {
             AeTitle = (title ?? string.Empty).Trim(),
             AllowedCallingAeTitles = [.. (AllowedCallingAeTitles ?? []).Select(c => c.Trim())],
-            AcceptedSopClasses = [.. AcceptedSopClasses],
+            AcceptedSopClasses = [.. AcceptedSopClasses ?? []],
         })];
     }
 
