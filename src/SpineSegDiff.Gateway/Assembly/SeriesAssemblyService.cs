@@ -75,10 +75,10 @@ public sealed partial class SeriesAssemblyService(
         }
     }
 
-    [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle} to {CalledAeTitle}) routed by rule {Rule}: profile {Profile}, weighting {Weighting}")]
+    [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle}) on {CalledAeTitle} routed by rule {Rule}: profile {Profile}, weighting {Weighting}")]
     private partial void LogRouted(Guid correlationId, int instances, string callingAeTitle, string calledAeTitle, string rule, string profile, string weighting);
 
-    [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle} to {CalledAeTitle}) not routed: {Reason}; kept until retention removes it")]
+    [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Series {CorrelationId} ({Instances} instances from {CallingAeTitle}) on {CalledAeTitle} not routed: {Reason}; kept until retention removes it")]
     private partial void LogNotRouted(Guid correlationId, int instances, string callingAeTitle, string calledAeTitle, string reason);
 
     [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "Series {CorrelationId}: still receiving after {MaxAssemblyTime}; the watchdog completes it with {Instances} instances")]

@@ -59,10 +59,10 @@ public sealed class SeriesAssemblyServiceTests : IDisposable
         job.RuleName.Should().Be("sag-t2");
         job.InstancePaths.Should().HaveCount(6);
         var routed = logs.Entries.Should().ContainSingle(e => e.EventId == 3401).Subject;
-        routed.Message.Should().Contain("to SEGT2");
+        routed.Message.Should().Contain("(6 instances from PACS) on SEGT2 routed by rule sag-t2");
         var notRouted = logs.Entries.Should().ContainSingle(e => e.EventId == 3402).Subject;
         notRouted.Level.Should().Be(LogLevel.Information);
-        notRouted.Message.Should().Contain("to SEGT1").And.Contain("not routed").And.Contain("only rules [sag-t1] apply")
+        notRouted.Message.Should().Contain("(6 instances from PACS) on SEGT1 not routed").And.Contain("only rules [sag-t1] apply")
             .And.Contain("kept until retention removes it").And.NotContain("1.2.3", "no UIDs in Information logs");
     }
 
