@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using SpineSegDiff.Cli.Tests.Acceptance;
 using SpineSegDiff.Integration.Tests.Peers;
 using SpineSegDiff.NodeBench;
 
