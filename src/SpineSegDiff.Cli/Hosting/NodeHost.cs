@@ -9,6 +9,7 @@ using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
 using SpineSegDiff.Gateway.Assembly;
 using SpineSegDiff.Gateway.Export;
+using SpineSegDiff.Gateway.Jobs;
 using SpineSegDiff.Gateway.Outcomes;
 using SpineSegDiff.Gateway.Routing;
 using SpineSegDiff.Segmentation.Inference;
@@ -79,6 +80,7 @@ internal static class NodeHost
             services.AddSingleton(sp => new InstanceStore(
                 sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value, sp.GetRequiredService<ILogger<InstanceStore>>(), sp.GetRequiredService<SeriesAssembler>()));
             services.AddSingleton(sp => new SeriesRouter(sp.GetRequiredService<IOptions<RoutingOptions>>().Value));
+            services.AddSingleton(sp => new JobJournal(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory, sp.GetRequiredService<ILogger<JobJournal>>()));
             services.AddHostedService<DicomNodeService>();
             services.AddHostedService(sp => new SeriesAssemblyService(
                 sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<SeriesRouter>(), sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value,
