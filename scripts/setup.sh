@@ -6,8 +6,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # dcmtk and dicom3tools: real DICOM peers and validators; python3-pydicom: an independent writer of test inputs;
 # orthanc: the PACS the tests talk to; libtorch-dev, cmake, g++: the native segmentation engine (native/);
-# chromium: the browser the OHIF viewer test drives headless (tests/viewer).
-packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb libtorch-dev cmake g++ chromium)
+# chromium: the browser the OHIF viewer test drives headless (tests/viewer); rabbitmq-server: the broker of the
+# separate gateway and worker processes (the tests start private brokers from its files, never its service).
+packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb libtorch-dev cmake g++ chromium rabbitmq-server)
 # node and npm run the dcmjs verifier and the viewer test. A machine may already have them from elsewhere (a
 # NodeSource nodejs bundles npm and conflicts with Debian's npm package), so only a missing command adds Debian's.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -24,7 +25,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # The orthanc package tries to start its own service; policy may refuse that, which is fine: tests start theirs.
+  # The orthanc and rabbitmq-server packages try to start their own services; policy may refuse that, which is fine:
+  # tests start theirs on free ports.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

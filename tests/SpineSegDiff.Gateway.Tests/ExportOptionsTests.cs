@@ -31,6 +31,17 @@ public sealed class ExportOptionsTests
     }
 
     [Fact]
+    public void A_dicom_destination_without_a_port_is_refused_rather_than_guessed()
+    {
+        var options = Valid();
+        options.Destinations[0].Port = null;
+        options.Validate().Should().ContainSingle().Which.Should().StartWith("Export:Destinations:0:Port is required for a Dicom destination");
+        options.Destinations[0].Kind = "Folder";
+        options.Destinations[0].Path = "/tmp/spineseg-export-out-2";
+        options.Validate().Should().BeEmpty("a folder destination has no port");
+    }
+
+    [Fact]
     public void An_unknown_kind_is_reported_not_thrown()
     {
         var options = Valid();

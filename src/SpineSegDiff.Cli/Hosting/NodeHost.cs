@@ -9,6 +9,7 @@ using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
 using SpineSegDiff.Gateway.Assembly;
 using SpineSegDiff.Gateway.Export;
+using SpineSegDiff.Gateway.Jobs;
 using SpineSegDiff.Gateway.Outcomes;
 using SpineSegDiff.Gateway.Retention;
 using SpineSegDiff.Gateway.Routing;
@@ -87,6 +88,7 @@ internal static class NodeHost
                 sp.GetService<IFreeSpaceProbe>()));
             services.AddSingleton(sp => new SeriesRouter(
                 sp.GetRequiredService<IOptions<RoutingOptions>>().Value, new CalledAeRules(sp.GetRequiredService<IOptions<DicomServerOptions>>().Value.ResolvedAeTitles())));
+            services.AddSingleton(sp => new JobJournal(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory, sp.GetRequiredService<ILogger<JobJournal>>()));
             services.AddHostedService<DicomNodeService>();
             services.AddHostedService(sp => new SeriesAssemblyService(
                 sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<SeriesRouter>(), sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value,

@@ -109,7 +109,11 @@ public sealed class ExportDestinationOptions
 
     public string Host { get; set; } = "127.0.0.1";
 
-    public int Port { get; set; } = 104;
+    /// <summary>
+    /// Required for a DICOM destination: PACS ports differ (104, 11112, 4242, ...) and a guessed default would send
+    /// results to whatever listens there, or fail only when the first study is done.
+    /// </summary>
+    public int? Port { get; set; }
 
     public string CalledAeTitle { get; set; } = "ANY-SCP";
 
@@ -135,7 +139,7 @@ public sealed class ExportDestinationOptions
     public DicomClientOptions ToClientOptions() => new()
     {
         Host = Host.Trim(),
-        Port = Port,
+        Port = Port ?? throw new InvalidOperationException($"Export destination '{Name}' has no port."),
         CalledAeTitle = CalledAeTitle,
         CallingAeTitle = CallingAeTitle,
         MaxPduLength = MaxPduLength,
@@ -176,7 +180,11 @@ public sealed class ExportDestinationOptions
         {
             errors.Add($"{key}Host is empty.");
         }
-        if (Port is < 1 or > 65535)
+        if (Port is null)
+        {
+            errors.Add($"{key}Port is required for a Dicom destination (the PACS's DICOM port, e.g. 104 or 11112).");
+        }
+        else if (Port is < 1 or > 65535)
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key}Port must be 1-65535 (was {Port})."));
         }

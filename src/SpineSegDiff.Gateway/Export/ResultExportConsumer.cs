@@ -2,15 +2,16 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using SpineSegDiff.Contracts.V1;
 using SpineSegDiff.Dicom.Storage;
+using SpineSegDiff.Gateway.Jobs;
 
 namespace SpineSegDiff.Gateway.Export;
 
 /// <summary>
 /// Hands a completed segmentation's DICOM objects to the durable export queue, one item per destination. The
 /// message is acknowledged only after every item is durable, so a crash in between redelivers it (an item may then
-/// be queued twice; a PACS takes a resent instance as the same instance).
+/// be queued twice; a PACS takes a resent instance as the same instance). Then the job is closed in the journal.
 /// </summary>
-public sealed partial class ResultExportConsumer(ExportQueue queue, InstanceStore store, ILogger<ResultExportConsumer> logger) : IConsumer<SegmentationCompleted>
+public sealed partial class ResultExportConsumer(ExportQueue queue, InstanceStore store, JobJournal journal, ILogger<ResultExportConsumer> logger) : IConsumer<SegmentationCompleted>
 {
     public async Task Consume(ConsumeContext<SegmentationCompleted> context)
     {
@@ -26,6 +27,7 @@ public sealed partial class ResultExportConsumer(ExportQueue queue, InstanceStor
         {
             LogNoDestination(message.CorrelationId);
         }
+        journal.Complete(message.CorrelationId);
     }
 
     [LoggerMessage(EventId = 3410, Level = LogLevel.Information, Message = "Results of {CorrelationId}: {Files} objects queued for {Destination} (export item {ItemId})")]

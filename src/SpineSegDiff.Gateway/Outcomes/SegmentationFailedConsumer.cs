@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using SpineSegDiff.Contracts.V1;
+using SpineSegDiff.Gateway.Jobs;
 
 namespace SpineSegDiff.Gateway.Outcomes;
 
@@ -8,15 +9,16 @@ namespace SpineSegDiff.Gateway.Outcomes;
 /// Records, on the gateway, that a series will get no results: the worker's reason (which never holds patient data)
 /// goes into the gateway's log next to the routing decision of the same correlation id, so an operator sees the whole
 /// journey of a study in one place. Nothing is exported and nothing is retried: the worker only fails a job when no
-/// retry could help.
+/// retry could help, so the job is closed in the journal.
 /// </summary>
-public sealed partial class SegmentationFailedConsumer(ILogger<SegmentationFailedConsumer> logger) : IConsumer<SegmentationFailed>
+public sealed partial class SegmentationFailedConsumer(JobJournal journal, ILogger<SegmentationFailedConsumer> logger) : IConsumer<SegmentationFailed>
 {
     public Task Consume(ConsumeContext<SegmentationFailed> context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var message = context.Message;
         LogFailed(message.CorrelationId, message.Kind, message.Reason);
+        journal.Complete(message.CorrelationId);
         return Task.CompletedTask;
     }
 

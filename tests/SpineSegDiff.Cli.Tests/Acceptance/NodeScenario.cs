@@ -92,12 +92,23 @@ internal static class NodeScenario
             arguments.AddRange(["--contrast", contrast]);
         }
         var phantom = await CliProcess.RunAsync(arguments, TimeSpan.FromMinutes(2), cancellationToken);
-        phantom.ExitCode.Should().Be(0, phantom.ToString());
+        if (phantom.ExitCode != 0)
+        {
+            throw new InvalidOperationException("spineseg phantom failed: " + phantom);
+        }
         return Directory.EnumerateFiles(Path.Combine(directory, "MR"), "*.dcm").Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Puts a study into the PACS (REST upload) and has the PACS send it to the node by C-STORE.</summary>
     public static async Task<string> RouteToNodeAsync(OrthancServer pacs, IEnumerable<string> files, CancellationToken cancellationToken)
+    {
+        var study = await UploadAsync(pacs, files, cancellationToken);
+        await SendToNodeAsync(pacs, study, cancellationToken);
+        return study.StudyInstanceUid;
+    }
+
+    /// <summary>Puts a study into the PACS by its REST API, as if a modality had sent it there.</summary>
+    public static async Task<StudyInPacs> UploadAsync(OrthancServer pacs, IEnumerable<string> files, CancellationToken cancellationToken)
     {
         var ids = new List<string>();
         string? studyUid = null;
@@ -107,13 +118,16 @@ internal static class NodeScenario
             ids.Add(answer.GetProperty("ID").GetString()!);
             studyUid ??= DicomFile.Open(file).Dataset.GetString(DicomTags.StudyInstanceUID);
         }
-        await pacs.StoreToModalityAsync(NodeModality, ids, cancellationToken);
-        return studyUid!;
+        return new StudyInPacs(studyUid ?? throw new ArgumentException("No files.", nameof(files)), ids);
     }
+
+    /// <summary>The PACS sends the study's instances to the node (one association); returns once the last is acknowledged.</summary>
+    public static Task SendToNodeAsync(OrthancServer pacs, StudyInPacs study, CancellationToken cancellationToken) =>
+        pacs.StoreToModalityAsync(NodeModality, study.InstanceIds, cancellationToken);
 
     /// <summary>Orthanc ids of the node's results (SEG and OT instances) in the study, once <paramref name="expected"/> are there.</summary>
     public static async Task<IReadOnlyList<string>> WaitForResultsAsync(
-        OrthancServer pacs, string studyUid, int expected, TimeSpan timeout, CancellationToken cancellationToken, Func<string>? diagnostics = null)
+        OrthancServer pacs, string studyUid, int expected, TimeSpan timeout, CancellationToken cancellationToken, Func<string>? diagnostics = null, int pollMilliseconds = 250)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -127,7 +141,7 @@ internal static class NodeScenario
             {
                 throw new TimeoutException($"{found.Count} of {expected} results in the PACS after {timeout.TotalSeconds:F0} s.\n{diagnostics?.Invoke()}");
             }
-            await Task.Delay(250, cancellationToken);
+            await Task.Delay(pollMilliseconds, cancellationToken);
         }
     }
 
@@ -141,10 +155,13 @@ internal static class NodeScenario
         return found;
     }
 
-    /// <summary>Seconds from the last log line of the given event id that mentions <paramref name="text"/>, or null.</summary>
+    /// <summary>Whether a log line of the given event id mentions <paramref name="text"/> (any line of that id when null).</summary>
     public static bool LogHas(string output, int eventId, string? text = null) =>
         output.Split('\n').Any(line => line.Contains($"[{eventId}]", StringComparison.Ordinal) && (text is null || line.Contains(text, StringComparison.Ordinal)));
 }
+
+/// <summary>A study in the PACS: its Study Instance UID and the PACS's ids of its instances.</summary>
+internal sealed record StudyInPacs(string StudyInstanceUid, IReadOnlyList<string> InstanceIds);
 
 /// <summary>A <c>spineseg serve</c> process with a configuration file written for the test.</summary>
 internal sealed class NodeProcess : IAsyncDisposable
@@ -220,7 +237,10 @@ internal sealed class NodeProcess : IAsyncDisposable
     public async Task<int> StopAsync(CancellationToken cancellationToken)
     {
         var kill = await ExternalProcess.RunAsync(Tools.Find("kill"), ["-TERM", Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), cancellationToken);
-        kill.ExitCode.Should().Be(0);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {Id} failed: {kill}");
+        }
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(TimeSpan.FromSeconds(60));
         await _process.WaitForExitAsync(bounded.Token);

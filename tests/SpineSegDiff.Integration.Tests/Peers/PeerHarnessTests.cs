@@ -225,6 +225,58 @@ public sealed class PeerHarnessTests(ITestOutputHelper output)
             .Should().NotContain(c => c.Contains(script, StringComparison.Ordinal));
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task RabbitMq_broker_restarts_on_its_ports_with_its_durable_messages_and_leaves_nothing_behind()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var clock = Stopwatch.StartNew();
+        int serverPid, epmdPid;
+        string dataDirectory;
+        await using (var broker = await RabbitMqBroker.StartAsync(cancellationToken: cts.Token))
+        {
+            output.WriteLine($"RabbitMQ {broker.NodeName} ready in {clock.ElapsedMilliseconds} ms (AMQP {broker.AmqpPort}, distribution {broker.DistributionPort}, epmd {broker.EpmdPort})");
+            (serverPid, epmdPid, dataDirectory) = (broker.ProcessId!.Value, broker.EpmdProcessId, broker.DataDirectory);
+            var factory = new RabbitMQ.Client.ConnectionFactory
+            {
+                HostName = broker.Host, Port = broker.AmqpPort, UserName = RabbitMqBroker.Username, Password = RabbitMqBroker.Password,
+            };
+            await using (var connection = await factory.CreateConnectionAsync(cts.Token))
+            await using (var channel = await connection.CreateChannelAsync(cancellationToken: cts.Token))
+            {
+                await channel.QueueDeclareAsync("harness-durable", durable: true, exclusive: false, autoDelete: false, cancellationToken: cts.Token);
+                await channel.BasicPublishAsync(
+                    string.Empty, "harness-durable", mandatory: false, new RabbitMQ.Client.BasicProperties { Persistent = true }, "kept"u8.ToArray(), cts.Token);
+            }
+            (await broker.QueueDepthsAsync(cts.Token)).Should().Contain("harness-durable", 1);
+
+            clock.Restart();
+            await broker.StopAsync(cts.Token);
+            output.WriteLine($"stopped in {clock.ElapsedMilliseconds} ms");
+            broker.LastShutdown!.ExitCode.Should().Be(0, broker.LastShutdown.ToString());
+            broker.IsRunning.Should().BeFalse();
+            IsAlive(serverPid).Should().BeFalse();
+            await FluentActions.Awaiting(() => RabbitMqBroker.AnswersAmqpAsync(broker.AmqpPort, cts.Token)).Should().ThrowAsync<System.Net.Sockets.SocketException>();
+
+            clock.Restart();
+            await broker.RestartAsync(cts.Token);
+            output.WriteLine($"restarted in {clock.ElapsedMilliseconds} ms");
+            (await RabbitMqBroker.AnswersAmqpAsync(broker.AmqpPort, cts.Token)).Should().BeTrue();
+            await using (var connection = await factory.CreateConnectionAsync(cts.Token))
+            await using (var channel = await connection.CreateChannelAsync(cancellationToken: cts.Token))
+            {
+                var kept = await channel.BasicGetAsync("harness-durable", autoAck: true, cts.Token);
+                kept.Should().NotBeNull("a persistent message in a durable queue survives the restart");
+                kept!.Body.ToArray().Should().Equal("kept"u8.ToArray());
+            }
+            serverPid = broker.ProcessId!.Value;
+            IsAlive(serverPid).Should().BeTrue();
+        }
+
+        IsAlive(serverPid).Should().BeFalse();
+        IsAlive(epmdPid).Should().BeFalse("the private epmd is the test's child and is killed by PID");
+        Directory.Exists(dataDirectory).Should().BeFalse();
+    }
+
     private static bool IsAlive(int pid)
     {
         // Stop() reaps the child, so a stopped peer has no /proc entry at all (not even a zombie).
