@@ -203,18 +203,18 @@ public sealed partial class RetentionService(
 
     private string Relative(string path) => Path.GetRelativePath(store.RootDirectory, path);
 
-    [LoggerMessage(EventId = 3430, Message = "Retention: removed {Series} received series ({Files} files) older than {ReceivedInstances} and {Results} results older than {ResultsPeriod}; kept {Assembling} expired series still being assembled and {AwaitingExport} expired results with exports pending; {Failures} could not be removed")]
+    [LoggerMessage(EventId = 3440, Message = "Retention: removed {Series} received series ({Files} files) older than {ReceivedInstances} and {Results} results older than {ResultsPeriod}; kept {Assembling} expired series still being assembled and {AwaitingExport} expired results with exports pending; {Failures} could not be removed")]
     private partial void LogPass(LogLevel level, int series, int files, TimeSpan receivedInstances, int results, TimeSpan resultsPeriod, int assembling, int awaitingExport, int failures);
 
-    [LoggerMessage(EventId = 3431, Level = LogLevel.Debug, Message = "Retention removed series folder {Folder} ({Files} files)")]
+    [LoggerMessage(EventId = 3441, Level = LogLevel.Debug, Message = "Retention removed series folder {Folder} ({Files} files)")]
     private partial void LogSeriesRemoved(string folder, int files);
 
-    [LoggerMessage(EventId = 3432, Level = LogLevel.Debug, Message = "Retention removed the results of {CorrelationId}")]
+    [LoggerMessage(EventId = 3442, Level = LogLevel.Debug, Message = "Retention removed the results of {CorrelationId}")]
     private partial void LogResultRemoved(Guid correlationId);
 
-    [LoggerMessage(EventId = 3433, Level = LogLevel.Warning, Message = "Retention could not remove {Folder}: {Reason}; tried again next pass")]
+    [LoggerMessage(EventId = 3443, Level = LogLevel.Warning, Message = "Retention could not remove {Folder}: {Reason}; tried again next pass")]
     private partial void LogRemoveFailed(string folder, string reason);
 
-    [LoggerMessage(EventId = 3434, Level = LogLevel.Error, Message = "Retention pass failed ({ExceptionType}: {Reason}); tried again at the next scan")]
+    [LoggerMessage(EventId = 3444, Level = LogLevel.Error, Message = "Retention pass failed ({ExceptionType}: {Reason}); tried again at the next scan")]
     private partial void LogPassFailed(string exceptionType, string reason);
 }

@@ -118,7 +118,7 @@ public sealed class RetentionServiceTests : IDisposable
 
         Service().RunOnce(CancellationToken.None);
 
-        var line = _logs.Entries.Should().ContainSingle(e => e.EventId == 3430).Subject;
+        var line = _logs.Entries.Should().ContainSingle(e => e.EventId == 3440).Subject;
         line.Level.Should().Be(LogLevel.Information);
         line.Message.Should().StartWith("Retention: removed 1 received series (2 files) older than 7.00:00:00 and 1 results older than 30.00:00:00");
         _logs.Entries.Where(e => e.Level >= LogLevel.Information).Should().NotContain(e => e.Message.Contains("1.2.840.77", StringComparison.Ordinal));
@@ -130,7 +130,7 @@ public sealed class RetentionServiceTests : IDisposable
         Series("1.2.840.1", "1.2.840.1.1", instances: 1, age: TimeSpan.FromHours(1));
 
         Service().RunOnce(CancellationToken.None).Should().Be(new RetentionPassResult(0, 0, 0, 0, 0, 0));
-        _logs.Entries.Should().ContainSingle(e => e.EventId == 3430).Which.Level.Should().Be(LogLevel.Debug);
+        _logs.Entries.Should().ContainSingle(e => e.EventId == 3440).Which.Level.Should().Be(LogLevel.Debug);
     }
 
     [Fact]
