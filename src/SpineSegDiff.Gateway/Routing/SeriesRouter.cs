@@ -109,7 +109,9 @@ public sealed class SeriesRouter(RoutingOptions options, CalledAeRules? aeRules 
             misses.Add($"{rule.Name}: {miss}");
         }
         var reason = misses.Count == 0 ? "no rules" : string.Join("; ", misses);
-        return new RoutingDecision(null, names.Count == 0 ? reason : $"only rules [{string.Join(", ", names)}] apply to this AE title: {reason}");
+        // Rules a series was never tried against would otherwise be invisible in the log line an operator reads.
+        var skipped = options.Rules.Where(r => !rules.Contains(r)).Select(r => r.Name).ToList();
+        return new RoutingDecision(null, skipped.Count == 0 ? reason : $"{reason}; rules [{string.Join(", ", skipped)}] do not apply to this AE title");
     }
 
     /// <summary>The first condition of <paramref name="rule"/> the series fails, or null when all hold.</summary>

@@ -71,7 +71,8 @@ public sealed class NodeRoutingTests(ITestOutputHelper output)
     {
         var example = Path.Combine(FixtureGenerator.RepositoryRoot(), "config", "node.example.json");
         var configuration = JsonNode.Parse(await File.ReadAllTextAsync(example, cancellationToken), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
-        configuration["Dicom"]!["AeTitle"] = NodeScenario.NodeAeTitle;
+        // The example's main AE title (its AE title list, as written: SEGNODE applies both lumbar rules and allows PACS).
+        configuration["Dicom"]!["AeTitles"]![0]!["AeTitle"]!.GetValue<string>().Should().Be(NodeScenario.NodeAeTitle);
         configuration["Dicom"]!["Port"] = nodePort;
         configuration["Dicom"]!["BindAddress"] = Tools.Loopback;
         configuration.Remove("Storage");

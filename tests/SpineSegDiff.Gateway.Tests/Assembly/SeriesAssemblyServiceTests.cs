@@ -62,7 +62,7 @@ public sealed class SeriesAssemblyServiceTests : IDisposable
         routed.Message.Should().Contain("(6 instances from PACS) on SEGT2 routed by rule sag-t2");
         var notRouted = logs.Entries.Should().ContainSingle(e => e.EventId == 3402).Subject;
         notRouted.Level.Should().Be(LogLevel.Information);
-        notRouted.Message.Should().Contain("(6 instances from PACS) on SEGT1 not routed").And.Contain("only rules [sag-t1] apply")
+        notRouted.Message.Should().Contain("(6 instances from PACS) on SEGT1 not routed").And.Contain("not routed: sag-t1: weighting T2, not T1; rules [sag-t2] do not apply to this AE title")
             .And.Contain("kept until retention removes it").And.NotContain("1.2.3", "no UIDs in Information logs");
     }
 
