@@ -89,11 +89,12 @@ internal static class NodeHost
             services.AddSingleton(sp => new SeriesRouter(
                 sp.GetRequiredService<IOptions<RoutingOptions>>().Value, new CalledAeRules(sp.GetRequiredService<IOptions<DicomServerOptions>>().Value.ResolvedAeTitles())));
             services.AddSingleton(sp => new JobJournal(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory, sp.GetRequiredService<ILogger<JobJournal>>()));
-            services.AddHostedService<DicomNodeService>();
+            // Assembly before the SCP: it starts before the first instance can arrive and stops after the last one is stored.
             services.AddHostedService(sp => new SeriesAssemblyService(
                 sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<SeriesRouter>(), sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value,
-                sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<IPublishEndpoint>(), sp.GetRequiredService<ILogger<SeriesAssemblyService>>(),
-                sp.GetService<TimeProvider>()));
+                sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<IPublishEndpoint>(), sp.GetRequiredService<JobJournal>(),
+                resumeUnansweredJobs: busOptions.IsInMemory, sp.GetRequiredService<ILogger<SeriesAssemblyService>>(), sp.GetService<TimeProvider>()));
+            services.AddHostedService<DicomNodeService>();
             services.AddExport(configuration);
             services.AddHostedService(sp => new RetentionService(
                 sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<ExportQueue>(),

@@ -99,10 +99,15 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
     }
 
     /// <summary>Removes and returns every series that is complete now.</summary>
-    public IReadOnlyList<AssembledSeries> TakeComplete()
+    public IReadOnlyList<AssembledSeries> TakeComplete() => Take(all: false);
+
+    /// <summary>Removes and returns every series, complete or not (the node is stopping and keeps them for its next start).</summary>
+    public IReadOnlyList<AssembledSeries> TakeAll() => Take(all: true);
+
+    private List<AssembledSeries> Take(bool all)
     {
         var now = _time.GetUtcNow();
-        var complete = new List<AssembledSeries>();
+        var taken = new List<AssembledSeries>();
         lock (_gate)
         {
             foreach (var series in _pending.Values.ToList())
@@ -110,17 +115,17 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
                 var quiet = now - series.LastReceivedAt >= options.QuietPeriod;
                 var released = _released.Contains(series.Key);
                 var watchdog = now - series.FirstReceivedAt >= options.MaxAssemblyTime;
-                if (!quiet && !released && !watchdog)
+                if (!quiet && !released && !watchdog && !all)
                 {
                     continue;
                 }
                 _pending.Remove(series.Key);
                 _released.Remove(series.Key);
-                complete.Add(new AssembledSeries(series.StudyInstanceUid, series.SeriesInstanceUid, [.. series.Paths], series.Header,
+                taken.Add(new AssembledSeries(series.StudyInstanceUid, series.SeriesInstanceUid, [.. series.Paths], series.Header,
                     series.CallingAeTitle, series.CalledAeTitle, series.FirstReceivedAt, series.LastReceivedAt, watchdog && !quiet && !released));
             }
         }
-        return complete;
+        return taken;
     }
 
     /// <summary>

@@ -10,11 +10,14 @@ namespace SpineSegDiff.Gateway.Jobs;
 /// jobs/{correlation id}.json under the store (a Guid of ours, never a UID). The in-memory bus forgets a job when the
 /// process stops; with the journal, <c>serve</c> publishes every unanswered job again at start, so a series received
 /// and acknowledged to the PACS is segmented even if the node stopped in between. On RabbitMQ the broker's durable
-/// queue already holds them, and the journal only counts them.
+/// queue already holds them, and the journal only counts them. Series still being assembled when the node stops are
+/// kept in jobs/assembling/ and put back into the assembler at the next start, so an instance acknowledged to the PACS
+/// a moment before a stop is not forgotten either.
 /// </summary>
 public sealed partial class JobJournal
 {
     public const string Folder = "jobs";
+    private const string AssemblingFolder = "assembling";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ILogger<JobJournal> _logger;
@@ -24,10 +27,13 @@ public sealed partial class JobJournal
         ArgumentException.ThrowIfNullOrWhiteSpace(storeRoot);
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         Directory = Path.Combine(Path.GetFullPath(storeRoot), Folder);
-        System.IO.Directory.CreateDirectory(Directory);
+        AssemblingDirectory = Path.Combine(Directory, AssemblingFolder);
+        System.IO.Directory.CreateDirectory(AssemblingDirectory);
     }
 
     public string Directory { get; }
+
+    public string AssemblingDirectory { get; }
 
     /// <summary>Records a job before it is published, so a crash right after the publish cannot lose it.</summary>
     public Task RecordAsync(SegmentationRequested job, CancellationToken cancellationToken)
@@ -74,8 +80,54 @@ public sealed partial class JobJournal
         return jobs.OrderBy(j => j.RequestedAt).ToList();
     }
 
+    /// <summary>Keeps the series an assembler still collected at a stop (one durable file each).</summary>
+    public async Task SaveAssemblingAsync(IEnumerable<AssemblingSeries> series, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        foreach (var one in series)
+        {
+            var path = Path.Combine(AssemblingDirectory, Guid.NewGuid().ToString("N") + ".json");
+            await DurableFiles.WriteAtomicallyAsync(path, JsonSerializer.SerializeToUtf8Bytes(one, Json), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Returns and forgets the series saved at the last stop (unreadable ones are set aside as *.damaged).</summary>
+    public IReadOnlyList<AssemblingSeries> TakeAssembling()
+    {
+        var series = new List<AssemblingSeries>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(AssemblingDirectory, "*.json"))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<AssemblingSeries>(File.ReadAllBytes(path), Json) is { } one)
+                {
+                    series.Add(one);
+                    File.Delete(path);
+                    continue;
+                }
+            }
+            catch (JsonException)
+            {
+            }
+            File.Move(path, path + ".damaged", overwrite: true);
+            LogDamaged(Path.GetFileName(path));
+        }
+        DurableFiles.FlushDirectory(AssemblingDirectory);
+        return series;
+    }
+
     private string PathOf(Guid correlationId) => Path.Combine(Directory, correlationId.ToString("N") + ".json");
 
-    [LoggerMessage(EventId = 3430, Level = LogLevel.Warning, Message = "Job record {Name} is unreadable; set aside as .damaged for inspection (its series is not replayed)")]
+    [LoggerMessage(EventId = 3430, Level = LogLevel.Warning, Message = "Journal record {Name} is unreadable; set aside as .damaged for inspection (its series is not resumed)")]
     private partial void LogDamaged(string name);
 }
+
+/// <summary>A series the assembler was still collecting, as kept over a restart (paths relative to the store root).</summary>
+public sealed record AssemblingSeries(
+    string StudyInstanceUid,
+    string SeriesInstanceUid,
+    IReadOnlyList<string> InstancePaths,
+    string CallingAeTitle,
+    string CalledAeTitle,
+    DateTimeOffset FirstReceivedAt,
+    DateTimeOffset LastReceivedAt);

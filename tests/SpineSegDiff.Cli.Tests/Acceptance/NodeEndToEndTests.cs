@@ -139,6 +139,39 @@ public sealed class NodeEndToEndTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 480_000)]
+    public async Task A_node_stopped_in_the_middle_of_a_job_segments_the_series_after_its_restart()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        using var temp = new TempDirectory("spineseg-e2e-stop-mid-job");
+        var nodePort = FreePort.Get();
+        await using var pacs = await NodeScenario.StartPacsAsync(nodePort, cts.Token);
+        // The paper profile: a job long enough to be stopped in the middle.
+        var configuration = NodeScenario.Configuration(nodePort, pacs, "paper");
+        string studyUid;
+        string firstRun;
+        await using (var node = await NodeProcess.StartAsync(configuration, temp.Combine("node"), cts.Token))
+        {
+            studyUid = await NodeScenario.RouteToNodeAsync(pacs, await NodeScenario.PhantomAsync(temp.Combine("study"), seed: 16, cts.Token), cts.Token);
+            await node.WaitForOutputAsync("[4001]", ResultTimeout, cts.Token);
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            (await node.StopAsync(cts.Token)).Should().Be(0, "SIGTERM during a job is a clean shutdown");
+            stopping.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30), "the job in progress is cancelled, not awaited");
+            firstRun = node.Output;
+        }
+        output.WriteLine(firstRun);
+        NodeScenario.LogHas(firstRun, 4002).Should().BeFalse("the job was stopped before it completed");
+        (await NodeScenario.ResultsInPacsAsync(pacs, studyUid, cts.Token)).Should().BeEmpty();
+
+        await using var restarted = await NodeProcess.StartAsync(configuration, temp.Combine("node"), cts.Token);
+        var results = await NodeScenario.WaitForResultsAsync(pacs, studyUid, ResultsPerStudy, ResultTimeout, cts.Token, () => restarted.Output);
+        output.WriteLine(restarted.Output);
+        results.Should().HaveCount(ResultsPerStudy);
+        NodeScenario.LogHas(restarted.Output, 3407, "1 segmentation jobs").Should().BeTrue("the unanswered job is published again");
+        NodeScenario.LogHas(restarted.Output, 3409, "rule sagittal-lumbar-mr").Should().BeTrue();
+        Directory.EnumerateFiles(Path.Combine(restarted.StoreRoot, "jobs"), "*.json").Should().BeEmpty("answered jobs leave the journal");
+    }
+
+    [Fact(Timeout = 480_000)]
     public async Task A_series_with_corrupt_pixel_data_fails_once_with_a_reason_and_the_next_study_is_still_processed()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));

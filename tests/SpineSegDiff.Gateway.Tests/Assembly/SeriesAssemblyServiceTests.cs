@@ -6,7 +6,9 @@ using SpineSegDiff.Contracts.V1;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
+using SpineSegDiff.Dicom.IO;
 using SpineSegDiff.Gateway.Assembly;
+using SpineSegDiff.Gateway.Jobs;
 using SpineSegDiff.Gateway.Routing;
 using SpineSegDiff.Gateway.Tests.Support;
 using SpineSegDiff.Integration.Tests.Peers;
@@ -44,7 +46,7 @@ public sealed class SeriesAssemblyServiceTests : IDisposable
         using var logs = new CapturingLoggerProvider();
         using var factory = logs.CreateFactory();
         var service = new SeriesAssemblyService(assembler, new SeriesRouter(Routing, new CalledAeRules(titles)), Options, Store(),
-            (IPublishEndpoint)publisher, factory.CreateLogger<SeriesAssemblyService>(), clock);
+            (IPublishEndpoint)publisher, Journal(), resumeUnansweredJobs: true, factory.CreateLogger<SeriesAssemblyService>(), clock);
 
         // The same T2 series sent to both titles: SEGT2 segments it, SEGT1 (T1 rules only) does not.
         for (var i = 1; i <= 6; i++)
@@ -65,6 +67,87 @@ public sealed class SeriesAssemblyServiceTests : IDisposable
         notRouted.Message.Should().Contain("(6 instances from PACS) on SEGT1 not routed").And.Contain("not routed: sag-t1: weighting T2, not T1; rules [sag-t2] do not apply to this AE title")
             .And.Contain("kept until retention removes it").And.NotContain("1.2.3", "no UIDs in Information logs");
     }
+
+    [Fact]
+    public async Task A_job_is_journaled_before_it_is_published_and_published_again_after_a_restart_on_the_in_memory_bus()
+    {
+        var clock = new ShiftedTimeProvider();
+        var assembler = new SeriesAssembler(Options, clock);
+        var first = RecordingPublisher.Create();
+        var service = Service(assembler, first, resume: true, clock);
+        for (var i = 1; i <= 6; i++)
+        {
+            assembler.OnStored(SeriesAssemblerTests.Stored("1.2.3", $"1.2.3.{i}", association: 1, header: T2Header()));
+        }
+        clock.Offset = TimeSpan.FromSeconds(11);
+        await service.PublishCompleteAsync(CancellationToken.None);
+        var job = (SegmentationRequested)((RecordingPublisher)first).Published.Should().ContainSingle().Subject;
+        Journal().Open().Should().ContainSingle().Which.CorrelationId.Should().Be(job.CorrelationId, "recorded before it was published");
+
+        // The process stops before any answer: the next start publishes the same job again, once.
+        var afterRestart = RecordingPublisher.Create();
+        var restarted = Service(new SeriesAssembler(Options, clock), afterRestart, resume: true, clock);
+        restarted.ResumeAfterRestart();
+        await restarted.PublishCompleteAsync(CancellationToken.None);
+        await restarted.PublishCompleteAsync(CancellationToken.None);
+        var again = (SegmentationRequested)((RecordingPublisher)afterRestart).Published.Should().ContainSingle().Subject;
+        again.Should().BeEquivalentTo(job, "the same job: same correlation id, instances, rule and destinations");
+
+        // On RabbitMQ the broker keeps the message: nothing is published twice.
+        var onBroker = RecordingPublisher.Create();
+        var gateway = Service(new SeriesAssembler(Options, clock), onBroker, resume: false, clock);
+        gateway.ResumeAfterRestart();
+        await gateway.PublishCompleteAsync(CancellationToken.None);
+        ((RecordingPublisher)onBroker).Published.Should().BeEmpty();
+
+        // Once answered, a job is not resumed.
+        Journal().Complete(job.CorrelationId);
+        var answered = RecordingPublisher.Create();
+        var later = Service(new SeriesAssembler(Options, clock), answered, resume: true, clock);
+        later.ResumeAfterRestart();
+        await later.PublishCompleteAsync(CancellationToken.None);
+        ((RecordingPublisher)answered).Published.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Series_still_being_assembled_at_a_stop_are_assembled_again_after_the_next_start()
+    {
+        var clock = new ShiftedTimeProvider();
+        var store = Store();
+        var assembler = new SeriesAssembler(Options, clock);
+        var service = Service(assembler, RecordingPublisher.Create(), resume: true, clock);
+        for (var i = 1; i <= 6; i++)
+        {
+            var stored = SeriesAssemblerTests.Stored("1.2.3", $"1.2.3.{i}", association: 1, header: T2Header(), calledAe: "SEGT2");
+            var path = store.PathFor(stored.StudyInstanceUid, stored.SeriesInstanceUid, stored.SopInstanceUid);
+            var dataset = T2Header().SetString(DicomTags.SOPClassUID, DicomUids.MRImageStorage).SetString(DicomTags.SOPInstanceUID, stored.SopInstanceUid);
+            DicomFile.Create(dataset, DicomTransferSyntax.ExplicitVRLittleEndian).Save(path);
+            assembler.OnStored(stored with { Path = path });
+        }
+        clock.Offset = TimeSpan.FromSeconds(3);
+        await service.KeepAssemblingAsync(CancellationToken.None);
+        assembler.PendingCount.Should().Be(0);
+
+        var publisher = RecordingPublisher.Create();
+        var restartedAssembler = new SeriesAssembler(Options, clock);
+        var restarted = Service(restartedAssembler, publisher, resume: true, clock);
+        restarted.ResumeAfterRestart();
+        restartedAssembler.PendingCount.Should().Be(1);
+        await restarted.PublishCompleteAsync(CancellationToken.None);
+        ((RecordingPublisher)publisher).Published.Should().BeEmpty("the quiet period has not passed since the last instance");
+
+        clock.Offset = TimeSpan.FromSeconds(11);
+        await restarted.PublishCompleteAsync(CancellationToken.None);
+        var job = (SegmentationRequested)((RecordingPublisher)publisher).Published.Should().ContainSingle().Subject;
+        job.InstancePaths.Should().HaveCount(6).And.OnlyContain(p => !Path.IsPathRooted(p));
+        job.RuleName.Should().Be("sag-t2");
+        Directory.EnumerateFiles(Journal().AssemblingDirectory).Should().BeEmpty("taken back at the start");
+    }
+
+    private SeriesAssemblyService Service(SeriesAssembler assembler, object publisher, bool resume, TimeProvider clock) =>
+        new(assembler, new SeriesRouter(Routing), Options, Store(), (IPublishEndpoint)publisher, Journal(), resume, NullLogger<SeriesAssemblyService>.Instance, clock);
+
+    private JobJournal Journal() => new(_temp.Combine("store"), NullLogger<JobJournal>.Instance);
 
     private InstanceStore Store() =>
         new(new InstanceStoreOptions { RootDirectory = _temp.Combine("store"), FlushToDisk = false }, NullLogger<InstanceStore>.Instance);
