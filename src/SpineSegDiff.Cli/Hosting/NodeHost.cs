@@ -119,6 +119,7 @@ internal static class NodeHost
             {
                 bus.AddConsumer<ResultExportConsumer>();
                 bus.AddConsumer<SegmentationFailedConsumer>();
+                bus.AddConsumer<SegmentationFaultConsumer>();
             }
             if (worker)
             {
