@@ -26,6 +26,12 @@ namespace SpineSegDiff.Cli.Hosting;
 internal static class NodeHost
 {
     /// <summary>
+    /// Time for a stopping worker, after its grace period, to see the cancellation (the pipeline checks it between
+    /// diffusion steps, well under a second apart), hand the job back and close its broker connection.
+    /// </summary>
+    private static readonly TimeSpan HandBackTime = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// A host builder with the node's configuration sources, in order: appsettings.json beside the program, the
     /// optional <paramref name="configFile"/>, SPINESEG_ environment variables, then <paramref name="overrides"/>
     /// (command-line options); console logging one line per event; the node's services for <paramref name="role"/>.
@@ -111,6 +117,17 @@ internal static class NodeHost
             services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
             services.AddSingleton(sp => new LoadedModels(sp.GetRequiredService<WorkerOptions>()));
             services.AddSingleton(sp => new ResultStore(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory));
+
+            if (!busOptions.IsInMemory)
+            {
+                // On stop the bus waits for jobs in progress; after the grace period it cancels their token, the
+                // pipeline stops at its next step and the job goes back to the broker's queue unacknowledged (see
+                // SegmentationJobConsumer). The host must allow that much time before it abandons the stop. The
+                // in-memory bus has no queue that outlives the process, so there a stop keeps waiting for the job.
+                var grace = configuration.GetSection("Worker").Get<WorkerOptions>()?.StopGracePeriod ?? TimeSpan.Zero;
+                services.Configure<MassTransitHostOptions>(o => o.ConsumerStopTimeout = grace);
+                services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + HandBackTime);
+            }
         }
 
         services.AddMassTransit(bus =>
