@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SpineSegDiff.Contracts.V1;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
@@ -156,6 +157,14 @@ internal static class NodeHost
                         h.Username(rabbit.Username);
                         h.Password(rabbit.Password);
                     });
+                    if (gateway)
+                    {
+                        // Jobs go to an exchange; only a bound queue keeps them. The workers bind the job queue when
+                        // they connect, so a gateway that publishes before any worker ever has would drop the job.
+                        // Declaring the same durable queue and binding from the gateway keeps it waiting instead.
+                        var jobExchange = cfg.MessageTopology.GetMessageTopology<SegmentationRequested>().EntityName;
+                        cfg.Publish<SegmentationRequested>(p => p.BindQueue(jobExchange, SegmentationJobConsumerDefinition.QueueName));
+                    }
                     cfg.ConfigureEndpoints(context);
                 });
             }

@@ -19,15 +19,20 @@ public sealed class RabbitMqNodeTests(ITestOutputHelper output)
     private static readonly TimeSpan ResultTimeout = TimeSpan.FromMinutes(4);
 
     [Fact(Timeout = 480_000)]
-    public async Task Gateway_and_two_workers_on_RabbitMQ_return_valid_results_to_the_PACS()
+    public async Task Gateway_and_two_workers_on_RabbitMQ_return_valid_results_to_the_PACS_even_when_the_workers_start_after_the_study()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await using var node = await SplitNode.StartAsync(output, workers: 2, cts.Token);
-        var queues = await node.Broker.QueuesAsync(cts.Token);
-        queues.Should().ContainKey(JobQueue).WhoseValue.Consumers.Should().Be(2, "both workers compete for the jobs");
+        await using var node = await SplitNode.StartAsync(output, workers: 0, cts.Token);
 
+        // No worker has ever connected to this broker: the job must wait in its queue, not vanish in an exchange.
         var clock = Stopwatch.StartNew();
         var studyUid = await NodeScenario.RouteToNodeAsync(node.Pacs, node.Study, cts.Token);
+        await node.Gateway.WaitUntilAsync(() => NodeScenario.LogHas(node.Gateway.Output, 3401), "the series routed (event 3401)", TimeSpan.FromMinutes(1), cts.Token);
+        var waiting = await node.WaitForQueueAsync(JobQueue, q => q.Messages == 1, cts.Token);
+        waiting.Consumers.Should().Be(0);
+
+        await node.StartWorkersAsync(2, cts.Token);
+        (await node.Broker.QueuesAsync(cts.Token))[JobQueue].Consumers.Should().Be(2, "both workers compete for the jobs");
         var results = await node.WaitForAllResultsAsync(studyUid, cts.Token);
         output.WriteLine($"results in the PACS {clock.Elapsed.TotalSeconds:F1} s after the study was sent");
 
@@ -140,9 +145,12 @@ internal sealed partial class SplitNode : IAsyncDisposable
 {
     private readonly ITestOutputHelper _output;
 
-    private SplitNode(ITestOutputHelper output, TempDirectory temp, RabbitMqBroker broker, OrthancServer pacs, IReadOnlyList<string> study)
+    private readonly int _nodePort;
+
+    private SplitNode(ITestOutputHelper output, TempDirectory temp, RabbitMqBroker broker, OrthancServer pacs, IReadOnlyList<string> study, int nodePort)
     {
         _output = output;
+        _nodePort = nodePort;
         Temp = temp;
         Broker = broker;
         Pacs = pacs;
@@ -183,28 +191,11 @@ internal sealed partial class SplitNode : IAsyncDisposable
             throw;
         }
 
-        var node = new SplitNode(output, temp, brokerTask.Result, pacsTask.Result, studyTask.Result);
+        var node = new SplitNode(output, temp, brokerTask.Result, pacsTask.Result, studyTask.Result, nodePort);
         try
         {
-            var configuration = node.Configuration(nodePort);
-            node.Gateway = await NodeProcess.StartAsync(configuration, temp.Combine("gateway"), cancellationToken, ["--role", "gateway"], storeRoot: node.StoreRoot);
-            var started = Enumerable.Range(1, workers).Select(async i =>
-            {
-                var workerConfiguration = node.Configuration(nodePort);
-                configureWorker?.Invoke(workerConfiguration);
-                var process = await NodeProcess.StartAsync(workerConfiguration, temp.Combine($"worker{i}"), cancellationToken, ["--role", "worker"], storeRoot: node.StoreRoot);
-                return new WorkerProcess(process, $"worker{i}");
-            }).ToList();
-            try
-            {
-                await Task.WhenAll(started);
-            }
-            finally
-            {
-                // Started workers are the node's to stop, even when another one failed to start.
-                node.Workers.AddRange(started.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
-            }
-            await node.WaitForConsumersAsync(workers, cancellationToken);
+            node.Gateway = await NodeProcess.StartAsync(node.Configuration(), temp.Combine("gateway"), cancellationToken, ["--role", "gateway"], storeRoot: node.StoreRoot);
+            await node.StartWorkersAsync(workers, cancellationToken, configureWorker);
             output.WriteLine($"broker, PACS, gateway and {workers} worker(s) ready in {clock.Elapsed.TotalSeconds:F1} s");
             return node;
         }
@@ -215,10 +206,36 @@ internal sealed partial class SplitNode : IAsyncDisposable
         }
     }
 
-    /// <summary>The acceptance configuration of <see cref="NodeScenario"/> with the bus on this test's RabbitMQ.</summary>
-    public JsonObject Configuration(int nodePort)
+    /// <summary>Starts <paramref name="count"/> more workers on the shared store; returns once all of them consume the job queue.</summary>
+    public async Task StartWorkersAsync(int count, CancellationToken cancellationToken, Action<JsonObject>? configureWorker = null)
     {
-        var configuration = NodeScenario.Configuration(nodePort, Pacs, "fast");
+        var first = Workers.Count + 1;
+        var started = Enumerable.Range(first, count).Select(async i =>
+        {
+            var configuration = Configuration();
+            configureWorker?.Invoke(configuration);
+            var process = await NodeProcess.StartAsync(configuration, Temp.Combine($"worker{i}"), cancellationToken, ["--role", "worker"], storeRoot: StoreRoot);
+            return new WorkerProcess(process, $"worker{i}");
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(started);
+        }
+        finally
+        {
+            // Started workers are the node's to stop, even when another one failed to start.
+            Workers.AddRange(started.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+        }
+        if (count > 0)
+        {
+            await WaitForConsumersAsync(Workers.Count, cancellationToken);
+        }
+    }
+
+    /// <summary>The acceptance configuration of <see cref="NodeScenario"/> with the bus on this test's RabbitMQ.</summary>
+    public JsonObject Configuration()
+    {
+        var configuration = NodeScenario.Configuration(_nodePort, Pacs, "fast");
         configuration["Bus"] = new JsonObject
         {
             ["Transport"] = "RabbitMq",
@@ -262,6 +279,29 @@ internal sealed partial class SplitNode : IAsyncDisposable
         }
         kinds.Should().BeEquivalentTo(["SEG BINARY", "SEG FRACTIONAL", "OT", "OT"], Diagnostics());
         return results;
+    }
+
+    /// <summary>
+    /// Polls <c>rabbitmqctl list_queues</c> until <paramref name="queue"/> satisfies <paramref name="condition"/> (its
+    /// figures can lag a moment behind a publish); fails with the broker's queues and bindings.
+    /// </summary>
+    public async Task<RabbitMqQueue> WaitForQueueAsync(string queue, Func<RabbitMqQueue, bool> condition, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var queues = await Broker.QueuesAsync(cancellationToken);
+            if (queues.TryGetValue(queue, out var found) && condition(found))
+            {
+                return found;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                var bindings = await Broker.RabbitmqctlAsync(["-q", "list_bindings"], TimeSpan.FromSeconds(60), cancellationToken);
+                throw new TimeoutException($"Queue {queue} is {found?.ToString() ?? "missing"} after 30 s.\n{string.Join('\n', queues.Values)}\n{bindings.Output}\n{Diagnostics()}");
+            }
+            await Task.Delay(500, cancellationToken);
+        }
     }
 
     /// <summary>Nothing waits in the job queue and nothing was parked in its _error queue.</summary>
