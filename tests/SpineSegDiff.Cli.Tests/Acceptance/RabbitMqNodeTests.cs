@@ -32,7 +32,8 @@ public sealed class RabbitMqNodeTests(ITestOutputHelper output)
         waiting.Consumers.Should().Be(0);
 
         await node.StartWorkersAsync(2, cts.Token);
-        (await node.Broker.QueuesAsync(cts.Token))[JobQueue].Consumers.Should().Be(2, "both workers compete for the jobs");
+        (await node.Broker.ConsumerPrefetchCountsAsync(JobQueue, cts.Token)).Should().Equal([1, 1],
+            "both workers compete for the jobs, each taking one at a time (Worker:ConcurrentJobs 1 is also the prefetch)");
         var results = await node.WaitForAllResultsAsync(studyUid, cts.Token);
         output.WriteLine($"results in the PACS {clock.Elapsed.TotalSeconds:F1} s after the study was sent");
 
@@ -79,9 +80,11 @@ public sealed class RabbitMqNodeTests(ITestOutputHelper output)
         output.WriteLine($"worker {stopping.Id} exited with {exitCode} {clock.Elapsed.TotalSeconds:F1} s after SIGTERM, during job {job}");
 
         exitCode.Should().Be(0, stopping.Output);
-        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(15), "the job is cancelled, not finished, when the worker stops");
+        // The logs prove the job was cancelled rather than finished; the bound only keeps the stop within what an
+        // orchestrator allows (docker stop waits 10 s by default, systemd 90 s), with room for a loaded CI machine.
         NodeScenario.LogHas(stopping.Output, 4004, job).Should().BeTrue(stopping.Output);
         NodeScenario.LogHas(stopping.Output, 4002, job).Should().BeFalse("the stopping worker did not finish the job");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30));
 
         await node.WaitForAllResultsAsync(studyUid, cts.Token);
         var other = node.Workers.Single(w => w != stopping);

@@ -211,6 +211,26 @@ public sealed class RabbitMqBroker : IDisposable, IAsyncDisposable
         return queues;
     }
 
+    /// <summary>
+    /// The prefetch count of each consumer of <paramref name="queue"/> (<c>rabbitmqctl list_consumers</c>): how many
+    /// unacknowledged messages the broker hands each consumer at most.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> ConsumerPrefetchCountsAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        var list = await RabbitmqctlAsync(["-q", "list_consumers", "queue_name", "prefetch_count", "--no-table-headers"], TimeSpan.FromSeconds(60), cancellationToken)
+            .ConfigureAwait(false);
+        if (list.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rabbitmqctl list_consumers failed: {list}");
+        }
+
+        return list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('\t', StringSplitOptions.TrimEntries))
+            .Where(fields => fields.Length == 2 && fields[0] == queue)
+            .Select(fields => int.Parse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture))
+            .ToList();
+    }
+
     /// <summary>True when the AMQP port answers the protocol header with Connection.Start (a listening socket alone is not enough).</summary>
     public static async Task<bool> AnswersAmqpAsync(int port, CancellationToken cancellationToken)
     {
