@@ -9,7 +9,8 @@ namespace SpineSegDiff.Gateway.Outcomes;
 /// which is a <see cref="SegmentationFailed"/>) that persisted through the worker's in-place retries, after which the
 /// bus moved the job to the segmentation-jobs_error queue and published this fault. Without it the study would just
 /// never get results, with the only trace in some worker's log. Nothing is retried from here: the job waits in the
-/// _error queue until an operator has fixed the cause (a broken model folder, a full disk) and moves it back.
+/// _error queue until an operator has fixed the cause (a broken model folder, a full disk) and moves it back. For
+/// the same reason the job stays open in the <see cref="Jobs.JobJournal"/>: it is parked, not answered.
 /// </summary>
 public sealed partial class SegmentationFaultConsumer(ILogger<SegmentationFaultConsumer> logger) : IConsumer<Fault<SegmentationRequested>>
 {
