@@ -28,6 +28,23 @@ public sealed partial class SegmentationJobConsumer(
     public async Task Consume(ConsumeContext<SegmentationRequested> context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var started = _time.GetTimestamp();
+        try
+        {
+            await SegmentAsync(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The bus cancels the job's token only when this worker stops (SIGTERM, Ctrl+C). The cancellation goes
+            // back to the bus unchanged, which then neither retries nor faults the job: it is not acknowledged, so
+            // the broker hands it to another worker (or to this one after its restart) and it is done from the start.
+            LogHandedBack(context.Message.CorrelationId, _time.GetElapsedTime(started).TotalSeconds);
+            throw;
+        }
+    }
+
+    private async Task SegmentAsync(ConsumeContext<SegmentationRequested> context)
+    {
         var job = context.Message;
         var cancellationToken = context.CancellationToken;
         var profile = InferenceProfile.FromName(job.Profile);
@@ -111,4 +128,7 @@ public sealed partial class SegmentationJobConsumer(
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Job {CorrelationId} failed ({Kind}): {Reason}")]
     private partial void LogFailed(Guid correlationId, string kind, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Job {CorrelationId}: the worker is stopping; segmentation cancelled after {Seconds:F1} s and the job handed back to the queue for another worker")]
+    private partial void LogHandedBack(Guid correlationId, double seconds);
 }

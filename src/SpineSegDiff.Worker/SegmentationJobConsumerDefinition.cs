@@ -9,12 +9,15 @@ namespace SpineSegDiff.Worker;
 /// </summary>
 public sealed class SegmentationJobConsumerDefinition : ConsumerDefinition<SegmentationJobConsumer>
 {
+    /// <summary>The workers' shared queue (competing consumers); its failed jobs go to segmentation-jobs_error.</summary>
+    public const string QueueName = "segmentation-jobs";
+
     private readonly WorkerOptions _options;
 
     public SegmentationJobConsumerDefinition(WorkerOptions options)
     {
         _options = options;
-        EndpointName = "segmentation-jobs";
+        EndpointName = QueueName;
         ConcurrentMessageLimit = options.ConcurrentJobs;
     }
 

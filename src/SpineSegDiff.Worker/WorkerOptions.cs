@@ -22,6 +22,13 @@ public sealed class WorkerOptions
     /// <summary>Redeliveries of a job that failed with an unexpected error before it goes to the _error queue.</summary>
     public int RetryLimit { get; set; } = 2;
 
+    /// <summary>
+    /// How long a job in progress may still run when the worker is stopped (SIGTERM, Ctrl+C) before it is cancelled
+    /// and handed back to the queue for another worker. Zero (the default) hands it back at once: a job is redone from
+    /// the start anyway, and a stop that waits for a CPU job (tens of seconds) outlasts what orchestrators allow.
+    /// </summary>
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.Zero;
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -36,6 +43,10 @@ public sealed class WorkerOptions
         if (RetryLimit is < 0 or > 10)
         {
             errors.Add($"Worker:RetryLimit must be 0-10 (got {RetryLimit}).");
+        }
+        if (StopGracePeriod < TimeSpan.Zero || StopGracePeriod > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Worker:StopGracePeriod must be between 0 and 10 minutes (got {StopGracePeriod}).");
         }
         if (ModelsDirectory is { Length: > 0 } directory && !Directory.Exists(directory))
         {

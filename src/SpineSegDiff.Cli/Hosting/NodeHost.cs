@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SpineSegDiff.Contracts.V1;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
@@ -25,6 +26,12 @@ namespace SpineSegDiff.Cli.Hosting;
 /// </summary>
 internal static class NodeHost
 {
+    /// <summary>
+    /// Time for a stopping worker, after its grace period, to see the cancellation (the pipeline checks it between
+    /// diffusion steps, well under a second apart), hand the job back and close its broker connection.
+    /// </summary>
+    private static readonly TimeSpan HandBackTime = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// A host builder with the node's configuration sources, in order: appsettings.json beside the program, the
     /// optional <paramref name="configFile"/>, SPINESEG_ environment variables, then <paramref name="overrides"/>
@@ -112,6 +119,17 @@ internal static class NodeHost
             services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
             services.AddSingleton(sp => new LoadedModels(sp.GetRequiredService<WorkerOptions>()));
             services.AddSingleton(sp => new ResultStore(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory));
+
+            if (!busOptions.IsInMemory)
+            {
+                // On stop the bus waits for jobs in progress; after the grace period it cancels their token, the
+                // pipeline stops at its next step and the job goes back to the broker's queue unacknowledged (see
+                // SegmentationJobConsumer). The host must allow that much time before it abandons the stop. The
+                // in-memory bus has no queue that outlives the process, so there a stop keeps waiting for the job.
+                var grace = configuration.GetSection("Worker").Get<WorkerOptions>()?.StopGracePeriod ?? TimeSpan.Zero;
+                services.Configure<MassTransitHostOptions>(o => o.ConsumerStopTimeout = grace);
+                services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + HandBackTime);
+            }
         }
 
         services.AddMassTransit(bus =>
@@ -120,6 +138,7 @@ internal static class NodeHost
             {
                 bus.AddConsumer<ResultExportConsumer>();
                 bus.AddConsumer<SegmentationFailedConsumer>();
+                bus.AddConsumer<SegmentationFaultConsumer>();
             }
             if (worker)
             {
@@ -139,6 +158,14 @@ internal static class NodeHost
                         h.Username(rabbit.Username);
                         h.Password(rabbit.Password);
                     });
+                    if (gateway)
+                    {
+                        // Jobs go to an exchange; only a bound queue keeps them. The workers bind the job queue when
+                        // they connect, so a gateway that publishes before any worker ever has would drop the job.
+                        // Declaring the same durable queue and binding from the gateway keeps it waiting instead.
+                        var jobExchange = cfg.MessageTopology.GetMessageTopology<SegmentationRequested>().EntityName;
+                        cfg.Publish<SegmentationRequested>(p => p.BindQueue(jobExchange, SegmentationJobConsumerDefinition.QueueName));
+                    }
                     cfg.ConfigureEndpoints(context);
                 });
             }

@@ -184,19 +184,24 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public int? ExitCode => _process.ExitCode;
 
-    /// <summary>Writes <paramref name="configuration"/> beside the store and starts the node; returns once it says "Ready.".</summary>
+    /// <summary>
+    /// Writes <paramref name="configuration"/> into <paramref name="directory"/> and starts the node; returns once it says
+    /// "Ready.". The store is <paramref name="directory"/>/store unless <paramref name="storeRoot"/> names one that
+    /// several processes share (a gateway and its workers).
+    /// </summary>
     public static async Task<NodeProcess> StartAsync(
         JsonObject configuration,
         string directory,
         CancellationToken cancellationToken,
         IReadOnlyList<string>? extraArguments = null,
         IReadOnlyDictionary<string, string>? environment = null,
-        string configName = "node.json")
+        string configName = "node.json",
+        string? storeRoot = null)
     {
         Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, configName);
         await File.WriteAllTextAsync(configPath, configuration.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
-        var storeRoot = Path.Combine(directory, "store");
+        storeRoot ??= Path.Combine(directory, "store");
         var process = CliProcess.Start(["serve", "--config", configPath, "--storage", storeRoot, .. extraArguments ?? []], environment);
         var node = new NodeProcess(process, storeRoot);
         try
@@ -246,6 +251,9 @@ internal sealed class NodeProcess : IAsyncDisposable
         await _process.WaitForExitAsync(bounded.Token);
         return _process.ExitCode!.Value;
     }
+
+    /// <summary>SIGKILL: the process dies mid-whatever, as on a power cut or the OOM killer.</summary>
+    public void Kill() => _process.Stop();
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -247,7 +247,7 @@ public sealed class PeerHarnessTests(ITestOutputHelper output)
                 await channel.BasicPublishAsync(
                     string.Empty, "harness-durable", mandatory: false, new RabbitMQ.Client.BasicProperties { Persistent = true }, "kept"u8.ToArray(), cts.Token);
             }
-            (await broker.QueueDepthsAsync(cts.Token)).Should().Contain("harness-durable", 1);
+            (await broker.QueuesAsync(cts.Token)).Should().ContainKey("harness-durable").WhoseValue.Messages.Should().Be(1);
 
             clock.Restart();
             await broker.StopAsync(cts.Token);

@@ -19,6 +19,9 @@ public sealed record RabbitMqBrokerOptions
     public IReadOnlyList<string> ExtraConfiguration { get; init; } = [];
 }
 
+/// <summary>A queue as <c>rabbitmqctl list_queues</c> sees it: messages ready for delivery, and connected consumers.</summary>
+public sealed record RabbitMqQueue(string Name, int Messages, int Consumers);
+
 /// <summary>
 /// A private RabbitMQ 3.10 (Debian's rabbitmq-server package) for one test: its own node name, AMQP port, Erlang
 /// distribution port and epmd on free loopback ports, and every bit of state (database, logs, config, Erlang cookie)
@@ -181,28 +184,51 @@ public sealed class RabbitMqBroker : IDisposable, IAsyncDisposable
         ExternalProcess.RunAsync(Path.Combine(ScriptsDirectory, "rabbitmqctl"), ["-n", NodeName, .. arguments], timeout, cancellationToken, _directory.Path, _environment);
 
     /// <summary>
-    /// Messages ready in each queue (<c>rabbitmqctl list_queues</c>), by queue name; the test's view of where a job
-    /// went (its queue, or the _error queue).
+    /// The broker's queues with their ready messages and consumers (<c>rabbitmqctl list_queues</c>): the test's view of
+    /// where a job went (its queue, or the _error queue) and of who competes for it.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, int>> QueueDepthsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, RabbitMqQueue>> QueuesAsync(CancellationToken cancellationToken = default)
     {
-        var list = await RabbitmqctlAsync(["-q", "list_queues", "name", "messages", "--no-table-headers"], TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        var list = await RabbitmqctlAsync(["-q", "list_queues", "name", "messages", "consumers", "--no-table-headers"], TimeSpan.FromSeconds(60), cancellationToken)
+            .ConfigureAwait(false);
         if (list.ExitCode != 0)
         {
             throw new InvalidOperationException($"rabbitmqctl list_queues failed: {list}");
         }
 
-        var depths = new Dictionary<string, int>(StringComparer.Ordinal);
+        var queues = new Dictionary<string, RabbitMqQueue>(StringComparer.Ordinal);
         foreach (var line in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var fields = line.Split('\t', StringSplitOptions.TrimEntries);
-            if (fields.Length == 2 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var messages))
+            if (fields.Length == 3
+                && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var messages)
+                && int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var consumers))
             {
-                depths[fields[0]] = messages;
+                queues[fields[0]] = new RabbitMqQueue(fields[0], messages, consumers);
             }
         }
 
-        return depths;
+        return queues;
+    }
+
+    /// <summary>
+    /// The prefetch count of each consumer of <paramref name="queue"/> (<c>rabbitmqctl list_consumers</c>): how many
+    /// unacknowledged messages the broker hands each consumer at most.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> ConsumerPrefetchCountsAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        var list = await RabbitmqctlAsync(["-q", "list_consumers", "queue_name", "prefetch_count", "--no-table-headers"], TimeSpan.FromSeconds(60), cancellationToken)
+            .ConfigureAwait(false);
+        if (list.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rabbitmqctl list_consumers failed: {list}");
+        }
+
+        return list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('\t', StringSplitOptions.TrimEntries))
+            .Where(fields => fields.Length == 2 && fields[0] == queue)
+            .Select(fields => int.Parse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture))
+            .ToList();
     }
 
     /// <summary>True when the AMQP port answers the protocol header with Connection.Start (a listening socket alone is not enough).</summary>
