@@ -120,16 +120,14 @@ internal static class NodeHost
             services.AddSingleton(sp => new LoadedModels(sp.GetRequiredService<WorkerOptions>()));
             services.AddSingleton(sp => new ResultStore(sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory));
 
-            if (!busOptions.IsInMemory)
-            {
-                // On stop the bus waits for jobs in progress; after the grace period it cancels their token, the
-                // pipeline stops at its next step and the job goes back to the broker's queue unacknowledged (see
-                // SegmentationJobConsumer). The host must allow that much time before it abandons the stop. The
-                // in-memory bus has no queue that outlives the process, so there a stop keeps waiting for the job.
-                var grace = configuration.GetSection("Worker").Get<WorkerOptions>()?.StopGracePeriod ?? TimeSpan.Zero;
-                services.Configure<MassTransitHostOptions>(o => o.ConsumerStopTimeout = grace);
-                services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + HandBackTime);
-            }
+            // On stop the bus waits for jobs in progress; after the grace period it cancels their token, the pipeline
+            // stops at its next step and the job is handed back: unacknowledged to the broker's queue on RabbitMQ, or
+            // left open in the gateway's job journal on the in-memory bus, which publishes it again at the next start
+            // (see SegmentationJobConsumer, JobJournal). The host must allow that much time before it abandons the
+            // stop: disposing the models under a running network call would crash the process.
+            var grace = configuration.GetSection("Worker").Get<WorkerOptions>()?.StopGracePeriod ?? TimeSpan.Zero;
+            services.Configure<MassTransitHostOptions>(o => o.ConsumerStopTimeout = grace);
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + HandBackTime);
         }
 
         services.AddMassTransit(bus =>

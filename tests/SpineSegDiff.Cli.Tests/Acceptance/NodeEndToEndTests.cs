@@ -160,6 +160,7 @@ public sealed class NodeEndToEndTests(ITestOutputHelper output)
         }
         output.WriteLine(firstRun);
         NodeScenario.LogHas(firstRun, 4002).Should().BeFalse("the job was stopped before it completed");
+        NodeScenario.LogHas(firstRun, 4004).Should().BeTrue("the job is cancelled and handed back");
         (await NodeScenario.ResultsInPacsAsync(pacs, studyUid, cts.Token)).Should().BeEmpty();
 
         await using var restarted = await NodeProcess.StartAsync(configuration, temp.Combine("node"), cts.Token);
