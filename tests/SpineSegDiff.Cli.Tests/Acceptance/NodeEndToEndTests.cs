@@ -2,9 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.IO;
-using SpineSegDiff.Imaging.MetaImage;
 using SpineSegDiff.Integration.Tests.Peers;
-using SpineSegDiff.Results.Segmentation;
 using Xunit.Abstractions;
 
 namespace SpineSegDiff.Cli.Tests.Acceptance;
@@ -37,48 +35,7 @@ public sealed class NodeEndToEndTests(ITestOutputHelper output)
         output.WriteLine(node.Output);
 
         results.Should().HaveCount(ResultsPerStudy, "nothing is sent twice");
-        var kinds = new List<string>();
-        DecodedSegmentation? binary = null;
-        foreach (var id in results)
-        {
-            var path = temp.Combine($"from-pacs-{id}.dcm");
-            await File.WriteAllBytesAsync(path, await pacs.GetInstanceFileAsync(id, cts.Token), cts.Token);
-            var check = await Tools.DciodvfyAsync(path, cts.Token);
-            check.ExitCode.Should().Be(0, check.ToString());
-            check.Output.Should().NotContain("Error", $"dciodvfy on the PACS's copy of {id}");
-            var dataset = DicomFile.Open(path).Dataset;
-            dataset.GetString(DicomTags.StudyInstanceUID).Should().Be(studyUid, "results go back into the source study");
-            var modality = dataset.GetString(DicomTags.Modality)!;
-            if (modality == "SEG")
-            {
-                var seg = SegmentationReader.Read(path);
-                kinds.Add("SEG " + seg.Kind);
-                if (seg.Kind == SegmentationKind.Binary)
-                {
-                    binary = seg;
-                }
-            }
-            else
-            {
-                kinds.Add(modality);
-            }
-        }
-        kinds.Should().BeEquivalentTo(["SEG Binary", "SEG Fractional", "OT", "OT"]);
-
-        // The worker's own label map of the segmented slice, and the PACS's copy of the SEG, must say the same.
-        var resultFolder = Directory.EnumerateDirectories(Path.Combine(node.StoreRoot, "results")).Should().ContainSingle().Subject;
-        var mask = MetaImageReader.Read<byte>(Path.Combine(resultFolder, "mask.mha"));
-        binary!.Frames.Select(f => f.SegmentNumber).Should().OnlyHaveUniqueItems("one frame per segment on the single segmented slice");
-        var foreground = 0;
-        for (byte label = 1; label <= 3; label++)
-        {
-            var expected = mask.Voxels.Select(v => v == label ? (byte)1 : (byte)0).ToArray();
-            var frame = binary.Frames.SingleOrDefault(f => f.SegmentNumber == label);
-            var decoded = frame?.Pixels ?? new byte[expected.Length];
-            decoded.Should().Equal(expected, $"segment {label} decoded from the PACS equals label {label} of the worker's mask.mha");
-            foreground += expected.Count(v => v == 1);
-        }
-        foreground.Should().BeGreaterThan(1000, "a lumbar phantom has canal, vertebrae and discs on its middle slice");
+        await PacsResultChecks.VerifyAsync(pacs, results, studyUid, node.StoreRoot, temp.Path, cts.Token);
     }
 
     [Fact(Timeout = 420_000)]

@@ -37,14 +37,7 @@ public sealed class RabbitMqNodeTests(ITestOutputHelper output)
         var results = await node.WaitForAllResultsAsync(studyUid, cts.Token);
         output.WriteLine($"results in the PACS {clock.Elapsed.TotalSeconds:F1} s after the study was sent");
 
-        foreach (var id in results)
-        {
-            var file = node.Temp.Combine($"{id}.dcm");
-            await File.WriteAllBytesAsync(file, await node.Pacs.GetInstanceFileAsync(id, cts.Token), cts.Token);
-            var check = await Tools.DciodvfyAsync(file, cts.Token);
-            check.ExitCode.Should().Be(0, check.ToString());
-            check.Output.Should().NotContain("Error", check.ToString());
-        }
+        await PacsResultChecks.VerifyAsync(node.Pacs, results, studyUid, node.StoreRoot, node.Temp.Path, cts.Token);
         node.Workers.Count(w => NodeScenario.LogHas(w.Output, 4001)).Should().Be(1, "one job, done once");
         await node.AssertNoJobLeftAsync(cts.Token);
     }
