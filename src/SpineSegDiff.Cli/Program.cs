@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SpineSegDiff.Cli.Commands;
+using SpineSegDiff.Cli.Hosting;
 
 namespace SpineSegDiff.Cli;
 
@@ -8,6 +9,8 @@ public static class Program
 {
     public static Task<int> Main(string[] args)
     {
+        // First, before the program does anything it would have to do twice: it may restart itself in place.
+        AllocatorArenas.EnsureSingleArena();
         var root = new RootCommand("SpineSegDiff.Pacs: a DICOM node that segments lumbar spine MRI.")
         {
             ServeCommand.Create(),

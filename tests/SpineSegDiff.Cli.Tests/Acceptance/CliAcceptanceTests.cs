@@ -133,8 +133,43 @@ public sealed partial class CliAcceptanceTests(ITestOutputHelper output)
         (await AcceptsAsync(port)).Should().BeFalse("the listener is closed once serve has exited");
     }
 
+    [Theory(Timeout = 120_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_program_restarts_itself_in_place_with_one_malloc_arena_unless_told_not_to(bool optOut)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var temp = new TempDirectory("spineseg-cli-arenas");
+        var environment = new Dictionary<string, string> { ["SPINESEG_Dicom__BindAddress"] = Tools.Loopback };
+        if (optOut)
+        {
+            environment["SPINESEG_KEEP_MALLOC_ARENAS"] = "1";
+        }
+        await using var serve = CliProcess.Start(["serve", "--storage", temp.Combine("store"), "--port", CliProcess.Port(FreePort.Get())], environment);
+        while (!serve.HasExited && !serve.StandardOutput.Contains("Ready.", StringComparison.Ordinal))
+        {
+            await Task.Delay(100, cts.Token);
+        }
+        serve.HasExited.Should().BeFalse(serve.CombinedOutput);
+
+        // The process we started (same PID) now runs with the tunable in its environment, or, opted out, without.
+        var variables = (await File.ReadAllTextAsync($"/proc/{serve.Id}/environ", cts.Token)).Split('\0');
+        if (optOut)
+        {
+            variables.Should().NotContain(v => v.StartsWith("GLIBC_TUNABLES=", StringComparison.Ordinal));
+        }
+        else
+        {
+            variables.Should().Contain(v => v.StartsWith("GLIBC_TUNABLES=", StringComparison.Ordinal) && v.Contains("glibc.malloc.arena_max=1", StringComparison.Ordinal));
+        }
+        var kill = await ExternalProcess.RunAsync(Tools.Find("kill"), ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), cts.Token);
+        kill.ExitCode.Should().Be(0);
+        await serve.WaitForExitAsync(cts.Token);
+        serve.ExitCode.Should().Be(0, "SIGTERM reaches the restarted image: " + serve.CombinedOutput);
+    }
+
     [Fact(Timeout = TestTimeout)]
-    public async Task Echo_to_a_closed_port_exits_3()
+    public async Task Echo_to_a_closed_port_exits_3_even_through_its_in_place_restart()
     {
         using var cts = new CancellationTokenSource(CommandTimeout);
         var port = FreePort.Get();
