@@ -5,10 +5,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # dcmtk and dicom3tools: real DICOM peers and validators; python3-pydicom: an independent writer of test inputs;
+# python3-yaml: reads deploy/docker-compose.yml in its test;
 # orthanc: the PACS the tests talk to; libtorch-dev, cmake, g++: the native segmentation engine (native/);
 # chromium: the browser the OHIF viewer test drives headless (tests/viewer); rabbitmq-server: the broker of the
 # separate gateway and worker processes (the tests start private brokers from its files, never its service).
-packages=(dcmtk dicom3tools python3-pydicom orthanc orthanc-dicomweb libtorch-dev cmake g++ chromium rabbitmq-server)
+packages=(dcmtk dicom3tools python3-pydicom python3-yaml orthanc orthanc-dicomweb libtorch-dev cmake g++ chromium rabbitmq-server)
 # node and npm run the dcmjs verifier and the viewer test. A machine may already have them from elsewhere (a
 # NodeSource nodejs bundles npm and conflicts with Debian's npm package), so only a missing command adds Debian's.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

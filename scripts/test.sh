@@ -8,6 +8,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # At least 10,000 mutated inputs per fuzz test in every run; raise it for longer runs.
 export SPINESEG_FUZZ_ITERATIONS="${SPINESEG_FUZZ_ITERATIONS:-10000}"
 dotnet build SpineSegDiff.Pacs.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+# The container image's build and publish steps (the Dockerfile runs this script), outside docker.
+publish="$(mktemp -d)"
+bash scripts/build-node.sh "$publish"
+rm -rf "$publish"
 status=0
 for project in tests/*/*.csproj; do
   echo "== $(basename "$project" .csproj)"
