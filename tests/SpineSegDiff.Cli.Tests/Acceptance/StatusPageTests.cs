@@ -118,6 +118,31 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         output.WriteLine(gateway.Output);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_bad_status_address_or_a_status_port_in_use_stops_the_start_with_a_clear_message()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var temp = new TempDirectory("spineseg-status-config");
+        var timeout = TimeSpan.FromMinutes(1);
+        var invalid = await CliProcess.RunAsync(["serve", "--storage", temp.Combine("store1"), "--port", CliProcess.Port(FreePort.Get())], timeout, cts.Token,
+            new Dictionary<string, string> { ["SPINESEG_Dicom__BindAddress"] = Tools.Loopback, ["SPINESEG_Status__BindAddress"] = "localhost", ["SPINESEG_Status__Port"] = "-1" },
+            workingDirectory: temp.Path);
+        output.WriteLine(invalid.ToString());
+        invalid.ExitCode.Should().Be(2, invalid.ToString());
+        invalid.StandardError.Should().Contain("Configuration error: Status:BindAddress must be an IP address").And.Contain("Configuration error: Status:Port must be 0 (off) or 1-65535");
+
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var busyPort = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var busy = await CliProcess.RunAsync(["serve", "--storage", temp.Combine("store2"), "--port", CliProcess.Port(FreePort.Get())], timeout, cts.Token,
+            new Dictionary<string, string> { ["SPINESEG_Dicom__BindAddress"] = Tools.Loopback, ["SPINESEG_Status__Port"] = CliProcess.Port(busyPort) },
+            workingDirectory: temp.Path);
+        output.WriteLine(busy.ToString());
+        busy.ExitCode.Should().Be(2, busy.ToString());
+        busy.StandardError.Should().Contain($"Configuration error: Status:Port {busyPort} on 127.0.0.1 cannot be used");
+        busy.StandardOutput.Should().NotContain("Ready.");
+    }
+
     /// <summary>Environment for a node serving its status page on <paramref name="port"/> (CliProcess turns it off by default).</summary>
     private static Dictionary<string, string> StatusPort(int port) => new() { ["SPINESEG_Status__Port"] = port.ToString(CultureInfo.InvariantCulture) };
 
