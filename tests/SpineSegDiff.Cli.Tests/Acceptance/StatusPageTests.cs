@@ -81,6 +81,55 @@ public sealed class StatusPageTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 420_000)]
+    public async Task A_parked_export_is_listed_and_the_retry_button_in_Chromium_puts_it_back_while_a_post_without_the_token_is_refused()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(7));
+        using var temp = new TempDirectory("spineseg-status-retry");
+        var nodePort = FreePort.Get();
+        var statusPort = FreePort.Get();
+        var statusUrl = $"http://{Tools.Loopback}:{statusPort.ToString(CultureInfo.InvariantCulture)}/";
+        // A PACS that checks the called AE title, and a destination that names the wrong one: a permanent rejection, parked.
+        await using var pacs = await OrthancServer.StartAsync(
+            new OrthancOptions
+            {
+                EnableDicomWeb = false,
+                Modalities = new Dictionary<string, OrthancModality> { [NodeScenario.NodeModality] = new(NodeScenario.NodeAeTitle, nodePort) },
+                ExtraConfiguration = new Dictionary<string, JsonNode?> { ["DicomCheckCalledAet"] = true },
+            },
+            cts.Token);
+        var configuration = NodeScenario.Configuration(nodePort, pacs, "fast");
+        configuration["Export"]!["Destinations"]![0]!["CalledAeTitle"] = "NOTTHEPACS";
+        await using var node = await NodeProcess.StartAsync(configuration, temp.Combine("node"), cts.Token, environment: StatusPort(statusPort));
+
+        await NodeScenario.RouteToNodeAsync(pacs, await NodeScenario.PhantomAsync(temp.Combine("study"), seed: 18, cts.Token), cts.Token);
+        await node.WaitForOutputAsync("[3523]", ResultTimeout, cts.Token);
+        var id = Path.GetFileName(Directory.EnumerateDirectories(Path.Combine(node.StoreRoot, "results")).Single());
+        var item = Path.GetFileName(Directory.EnumerateDirectories(Path.Combine(node.StoreRoot, "exports", "parked")).Single());
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        var html = await http.GetStringAsync(statusUrl, cts.Token);
+        html.Should().Contain($"data-study=\"{id}\" data-state=\"parked\"").And.Contain($"action=\"/exports/{item}/retry\"");
+        using (var forged = await http.PostAsync(statusUrl + $"exports/{item}/retry", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = "guessed" }), cts.Token))
+        {
+            forged.StatusCode.Should().Be(HttpStatusCode.Forbidden, "a post without the page's token is refused");
+        }
+        using (var bare = await http.PostAsync(statusUrl + $"exports/{item}/retry", null, cts.Token))
+        {
+            bare.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        }
+        NodeScenario.LogHas(node.Output, 3505).Should().BeFalse("nothing was put back yet");
+
+        await using var chromium = await HeadlessChromium.StartAsync(statusUrl, temp.Combine("chromium-profile"), cts.Token);
+        await chromium.WaitUntilAsync("document.readyState === 'complete' && document.querySelector('#parked form button') !== null", "Retry button", TimeSpan.FromSeconds(60), cts.Token);
+        await chromium.EvaluateAsync("document.querySelector('#parked form button').click(); true", cts.Token);
+        await node.WaitForOutputAsync("[3603]", TimeSpan.FromSeconds(30), cts.Token);
+        await chromium.WaitUntilAsync("document.readyState === 'complete' && location.pathname === '/' && document.querySelector('#queues') !== null", "page after the retry", TimeSpan.FromSeconds(30), cts.Token);
+        output.WriteLine(node.Output);
+        NodeScenario.LogHas(node.Output, 3603, item).Should().BeTrue("the retry is logged with the item id");
+        NodeScenario.LogHas(node.Output, 3505, item).Should().BeTrue("the queue put the item back");
+    }
+
+    [Fact(Timeout = 420_000)]
     public async Task Readiness_is_lost_while_the_RabbitMQ_broker_is_stopped_and_comes_back_after_its_restart()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(7));
