@@ -53,6 +53,8 @@ internal static class DemoCommand
             ["Export:Destinations:0:Path"] = exported,
             ["Bus:Transport"] = BusOptions.InMemoryTransport,
             ["Logging:LogLevel:Default"] = "Warning",
+            // The demo runs once and exits: no status page, and no clash with a node serving on the default port.
+            ["Status:Port"] = "0",
         };
         var builder = NodeHost.CreateBuilder(null, overrides, NodeRole.All, LogLevel.Warning);
         using var host = builder.Build();

@@ -8,6 +8,7 @@ using SpineSegDiff.Cli.Hosting;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
+using SpineSegDiff.Gateway.Status;
 
 namespace SpineSegDiff.Cli.Commands;
 
@@ -92,6 +93,12 @@ internal static class ServeCommand
         else
         {
             var options = host.Services.GetRequiredService<IOptions<DicomServerOptions>>().Value;
+            var status = host.Services.GetRequiredService<IOptions<StatusOptions>>().Value;
+            if (status.IsServed)
+            {
+                var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(status.BindAddress), status.Port);
+                await Console.Out.WriteLineAsync($"Status page: http://{endPoint}/ (health: /health/live, /health/ready)").ConfigureAwait(false);
+            }
             await Console.Out.WriteLineAsync(
                 $"Ready. Send a study from another terminal:  ./spineseg send --host 127.0.0.1 --port {options.Port} --called-aet {options.AllAeTitles()[0]} samples/mr-lumbar-sagittal"
                 + Environment.NewLine + "Stop with Ctrl+C.").ConfigureAwait(false);

@@ -14,6 +14,7 @@ using SpineSegDiff.Gateway.Jobs;
 using SpineSegDiff.Gateway.Outcomes;
 using SpineSegDiff.Gateway.Retention;
 using SpineSegDiff.Gateway.Routing;
+using SpineSegDiff.Gateway.Status;
 using SpineSegDiff.Segmentation.Inference;
 using SpineSegDiff.Worker;
 
@@ -57,6 +58,9 @@ internal static class NodeHost
         builder.Logging.SetMinimumLevel(minimumLevel);
         // Start-up failures are reported by the commands as one clear line each; the host's own stack-trace dump only confuses.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        // The health check service logs every failing check at every probe; the status service logs readiness changes
+        // once each (events 3602, 3605) and the probe's answer names the failing check.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
         AddNode(builder, role);
         return builder;
     }
@@ -106,6 +110,15 @@ internal static class NodeHost
             services.AddHostedService(sp => new RetentionService(
                 sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<ExportQueue>(),
                 sp.GetRequiredService<IOptions<RetentionOptions>>().Value, sp.GetRequiredService<ILogger<RetentionService>>(), sp.GetService<TimeProvider>()));
+            // Status page and health endpoints: part of the gateway, whose journal and export queue the page shows.
+            Validated<StatusOptions>(services, configuration, StatusOptions.SectionName, o => o.Validate());
+            services.AddHealthChecks()
+                .AddCheck<StoreWritableHealthCheck>(StoreWritableHealthCheck.Name)
+                .AddCheck<FreeDiskHealthCheck>(FreeDiskHealthCheck.Name);
+            services.AddSingleton(sp => new StatusReader(
+                sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value.RootDirectory, sp.GetRequiredService<JobJournal>(), sp.GetRequiredService<ExportQueue>(),
+                sp.GetRequiredService<SeriesAssembler>(), sp.GetService<TimeProvider>()));
+            services.AddHostedService<StatusWebService>();
             // The export queue lives in the store unless configured elsewhere, so --storage moves all the node's state.
             if (!configuration.GetSection("Export:QueueDirectory").Exists())
             {

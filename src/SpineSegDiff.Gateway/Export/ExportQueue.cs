@@ -497,7 +497,8 @@ public sealed partial class ExportQueue : IDisposable
         }
     }
 
-    [GeneratedRegex("^[0-9a-f]{32}$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final newline, which would let "id\n" through.
+    [GeneratedRegex("^[0-9a-f]{32}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex ItemIdPattern();
 
     [LoggerMessage(EventId = 3500, Level = LogLevel.Information, Message = "Export queue at {Root}: {Pending} pending, {Parked} parked")]

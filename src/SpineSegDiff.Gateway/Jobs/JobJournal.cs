@@ -18,6 +18,10 @@ public sealed partial class JobJournal
 {
     public const string Folder = "jobs";
     private const string AssemblingFolder = "assembling";
+    private const string FailedFolder = "failed";
+
+    /// <summary>Failure records kept for the status page; older ones are removed as new ones come.</summary>
+    public const int MaxFailedRecords = 200;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ILogger<JobJournal> _logger;
@@ -28,8 +32,13 @@ public sealed partial class JobJournal
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         Directory = Path.Combine(Path.GetFullPath(storeRoot), Folder);
         AssemblingDirectory = Path.Combine(Directory, AssemblingFolder);
+        FailedDirectory = Path.Combine(Directory, FailedFolder);
         System.IO.Directory.CreateDirectory(AssemblingDirectory);
+        System.IO.Directory.CreateDirectory(FailedDirectory);
     }
+
+    /// <summary>jobs/failed/: one <see cref="FailedJob"/> per refused series, for the status page (no UIDs in them).</summary>
+    public string FailedDirectory { get; }
 
     public string Directory { get; }
 
@@ -80,6 +89,50 @@ public sealed partial class JobJournal
         return jobs.OrderBy(j => j.RequestedAt).ToList();
     }
 
+    /// <summary>
+    /// Every unanswered job, oldest first, without side effects: what the status page shows. Unreadable records are
+    /// skipped here (<see cref="Open"/> sets them aside at the next start); a record removed meanwhile is skipped too.
+    /// </summary>
+    public IReadOnlyList<SegmentationRequested> PeekOpen()
+    {
+        var jobs = new List<SegmentationRequested>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        {
+            if (TryRead<SegmentationRequested>(path) is { } job && job.CorrelationId.ToString("N") == Path.GetFileNameWithoutExtension(path))
+            {
+                jobs.Add(job);
+            }
+        }
+        return jobs.OrderBy(j => j.RequestedAt).ToList();
+    }
+
+    /// <summary>
+    /// Records that a series was refused, before the job is completed (so its rule and times are still in the journal).
+    /// The journal itself forgets answered jobs; without this record the status page could not say a study failed.
+    /// Only the kind and reason (which never hold patient data) and our own settings are kept, no UIDs.
+    /// </summary>
+    public async Task RecordFailureAsync(SegmentationFailed failed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failed);
+        var open = TryRead<SegmentationRequested>(PathOf(failed.CorrelationId));
+        var record = new FailedJob(failed.CorrelationId, failed.Kind, failed.Reason, failed.FailedAt, open?.RuleName, open?.Profile, open?.ReceivedAt, open?.RequestedAt);
+        var path = Path.Combine(FailedDirectory, failed.CorrelationId.ToString("N") + ".json");
+        await DurableFiles.WriteAtomicallyAsync(path, JsonSerializer.SerializeToUtf8Bytes(record, Json), cancellationToken).ConfigureAwait(false);
+        // Bounded by count rather than by retention: the records are tiny and only the newest interest anyone.
+        foreach (var old in new DirectoryInfo(FailedDirectory).EnumerateFiles("*.json").OrderByDescending(f => f.LastWriteTimeUtc).Skip(MaxFailedRecords))
+        {
+            old.Delete();
+        }
+    }
+
+    /// <summary>The failure records, newest first; unreadable ones are skipped.</summary>
+    public IReadOnlyList<FailedJob> ListFailed() =>
+        System.IO.Directory.EnumerateFiles(FailedDirectory, "*.json")
+            .Select(TryRead<FailedJob>)
+            .OfType<FailedJob>()
+            .OrderByDescending(f => f.FailedAt)
+            .ToList();
+
     /// <summary>Keeps the series an assembler still collected at a stop (one durable file each).</summary>
     public async Task SaveAssemblingAsync(IEnumerable<AssemblingSeries> series, CancellationToken cancellationToken)
     {
@@ -116,6 +169,20 @@ public sealed partial class JobJournal
         return series;
     }
 
+    private static T? TryRead<T>(string path)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Json);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        {
+            // Removed between the listing and the read (the job was answered), or damaged: not shown.
+            return null;
+        }
+    }
+
     private string PathOf(Guid correlationId) => Path.Combine(Directory, correlationId.ToString("N") + ".json");
 
     [LoggerMessage(EventId = 3430, Level = LogLevel.Warning, Message = "Journal record {Name} is unreadable; set aside as .damaged for inspection (its series is not resumed)")]
@@ -131,3 +198,14 @@ public sealed record AssemblingSeries(
     string CalledAeTitle,
     DateTimeOffset FirstReceivedAt,
     DateTimeOffset LastReceivedAt);
+
+/// <summary>A series the worker refused, as the status page shows it: our settings, times and the worker's reason, no UIDs.</summary>
+public sealed record FailedJob(
+    Guid CorrelationId,
+    string Kind,
+    string Reason,
+    DateTimeOffset FailedAt,
+    string? RuleName,
+    string? Profile,
+    DateTimeOffset? ReceivedAt,
+    DateTimeOffset? RequestedAt);

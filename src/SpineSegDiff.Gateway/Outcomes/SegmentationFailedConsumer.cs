@@ -13,13 +13,14 @@ namespace SpineSegDiff.Gateway.Outcomes;
 /// </summary>
 public sealed partial class SegmentationFailedConsumer(JobJournal journal, ILogger<SegmentationFailedConsumer> logger) : IConsumer<SegmentationFailed>
 {
-    public Task Consume(ConsumeContext<SegmentationFailed> context)
+    public async Task Consume(ConsumeContext<SegmentationFailed> context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var message = context.Message;
         LogFailed(message.CorrelationId, message.Kind, message.Reason);
+        // Before Complete: the record takes the rule and times from the open journal entry.
+        await journal.RecordFailureAsync(message, context.CancellationToken).ConfigureAwait(false);
         journal.Complete(message.CorrelationId);
-        return Task.CompletedTask;
     }
 
     [LoggerMessage(EventId = 3420, Level = LogLevel.Warning, Message = "Series {CorrelationId}: segmentation failed ({Kind}): {Reason}; no results will be exported")]

@@ -34,6 +34,9 @@ internal static class CliProcess
         {
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["DOTNET_NOLOGO"] = "1",
+            // Tests run several nodes at once: on the default status port all but one would fail to start. A test
+            // that looks at the status page passes its own free port, which overrides this.
+            ["SPINESEG_Status__Port"] = "0",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
         {
