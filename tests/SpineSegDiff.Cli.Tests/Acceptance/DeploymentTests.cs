@@ -50,15 +50,14 @@ public sealed class DeploymentTests(ITestOutputHelper output)
         // The gateway publishes the DICOM port the node listens on, and the PACS sends there, to the node's AE title.
         var dicomPort = node["Dicom"]!["Port"]!.GetValue<int>();
         var nodeTitle = node["Dicom"]!["AeTitles"]![0]!;
-        Strings(gateway["ports"]).Should().Equal($"{dicomPort}:{dicomPort}");
+        var statusPort = node["Status"]!["Port"]!.GetValue<int>();
+        Strings(gateway["ports"]).Should().Equal([$"{dicomPort}:{dicomPort}", $"127.0.0.1:{statusPort}:{statusPort}"], "the status page has no login: host loopback only");
         var modality = orthanc["DicomModalities"]!["SEGNODE"]!.AsArray();
         modality[0]!.GetValue<string>().Should().Be(nodeTitle["AeTitle"]!.GetValue<string>());
         modality[1]!.GetValue<string>().Should().Be("gateway");
         modality[2]!.GetValue<int>().Should().Be(dicomPort);
         Strings(nodeTitle["AllowedCallingAeTitles"]).Should().Contain(orthanc["DicomAet"]!.GetValue<string>(), "the node accepts the PACS");
-        Strings(gateway["healthcheck"]!["test"]).Should().ContainInOrder("--port", dicomPort.ToString(CultureInfo.InvariantCulture));
-        var healthCaller = Strings(gateway["healthcheck"]!["test"]).SkipWhile(a => a != "--calling-aet").ElementAt(1);
-        Strings(nodeTitle["AllowedCallingAeTitles"]).Should().Contain(healthCaller, "the health check's C-ECHO is allowed in");
+        Strings(gateway["healthcheck"]!["test"]).Should().Equal("CMD", "curl", "-fsS", $"http://127.0.0.1:{statusPort}/health/ready");
 
         // The node sends results to the PACS's DICOM port and AE title, and reaches the broker by its service name.
         var pacs = node["Export"]!["Destinations"]!.AsArray().Single(d => d!["Name"]!.GetValue<string>() == "hospital-pacs")!;
@@ -82,8 +81,8 @@ public sealed class DeploymentTests(ITestOutputHelper output)
         }
         // The image the compose file builds runs the script CI runs, and the program the commands name.
         var dockerfile = await File.ReadAllTextAsync(Path.Combine(FixtureGenerator.RepositoryRoot(), "Dockerfile"), cts.Token);
-        dockerfile.Should().Contain("bash scripts/build-node.sh /app").And.Contain("ENTRYPOINT [\"dotnet\", \"/app/spineseg.dll\"]");
-        Strings(gateway["healthcheck"]!["test"]).Should().ContainInOrder("dotnet", "/app/spineseg.dll", "echo");
+        dockerfile.Should().Contain("bash scripts/build-node.sh /app").And.Contain("ENTRYPOINT [\"dotnet\", \"/app/spineseg.dll\"]")
+            .And.Contain("curl", "the health check runs curl in the image");
     }
 
     [Fact]
