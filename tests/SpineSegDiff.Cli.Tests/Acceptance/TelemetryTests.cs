@@ -84,8 +84,11 @@ public sealed partial class TelemetryTests(ITestOutputHelper output)
 
         // Gateway -> bus -> worker: the job span descends from the routing span through MassTransit's spans.
         Ancestors(jobSpan).Select(s => s.SpanId).Should().ContainInOrder(route.SpanId, association.SpanId);
-        Ancestors(jobSpan).Should().Contain(s => s.Service == "spineseg-worker" && s.Name.Contains("consume", StringComparison.OrdinalIgnoreCase) && s.Name.Contains("segmentation-jobs", StringComparison.Ordinal),
-            "MassTransit's consume span in the worker is the job's parent");
+        var consume = Ancestors(jobSpan).First();
+        consume.Service.Should().Be("spineseg-worker");
+        consume.Name.Should().Be("segmentation-jobs process", "MassTransit's consume span in the worker is the job's parent");
+        Ancestors(jobSpan).Should().Contain(s => s.Service == "spineseg-gateway" && s.Name.EndsWith(":SegmentationRequested send", StringComparison.Ordinal),
+            "the gateway's publish of the job");
         foreach (var stage in (string[])["job.wait", "loading", "preprocessing", "network.presegmentation", "postprocessing", "writing"])
         {
             trace.Should().ContainSingle(s => s.Name == stage, stage).Which.ParentSpanId.Should().Be(jobSpan.SpanId, stage);
