@@ -54,13 +54,13 @@ public sealed partial class SegmentationJobConsumer(
         activity?.SetTag(TelemetryAttributes.Rule, job.RuleName);
         activity?.SetTag(TelemetryAttributes.Profile, job.Profile);
         activity?.SetTag(TelemetryAttributes.Instances, job.InstancePaths.Count);
+        // From the gateway's publish to this consumer: time in the queue (the clocks of two hosts, so approximate).
+        var now = _time.GetUtcNow();
+        var waited = now - job.RequestedAt > TimeSpan.Zero ? now - job.RequestedAt : TimeSpan.Zero;
+        _telemetry.Stage("wait", waited.TotalSeconds);
         if (activity is not null)
         {
-            // From the gateway's publish to this consumer: time in the queue (the clocks of two hosts, so approximate).
-            var now = _time.GetUtcNow();
-            var waited = now - job.RequestedAt;
-            WorkerTelemetry.Source.RecordSpan("job.wait", waited > TimeSpan.Zero ? job.RequestedAt : now, waited > TimeSpan.Zero ? waited : TimeSpan.Zero, activity.Context);
-            _telemetry.Stage("wait", Math.Max(0, waited.TotalSeconds));
+            WorkerTelemetry.Source.RecordSpan("job.wait", now - waited, waited, activity.Context);
         }
         try
         {
@@ -74,6 +74,15 @@ public sealed partial class SegmentationJobConsumer(
             activity?.SetTag("spineseg.outcome", "handed-back");
             _telemetry.Failed("HandedBack");
             LogHandedBack(context.Message.CorrelationId, _time.GetElapsedTime(started).TotalSeconds);
+            throw;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Thrown on to the bus, which retries the job and finally parks it in _error: the span shows the
+            // exception's type only (its message may quote a path or a value from the data).
+            activity?.SetTag("spineseg.outcome", "error");
+            activity.Failed(ex.GetType().Name);
+            _telemetry.Failed("Error");
             throw;
         }
     }
