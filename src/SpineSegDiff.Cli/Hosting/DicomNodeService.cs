@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,7 @@ internal sealed partial class DicomNodeService(
     InstanceStore store,
     SeriesAssembler assembler,
     ILoggerFactory loggerFactory,
+    IMeterFactory meterFactory,
     ILogger<DicomNodeService> logger) : IHostedService, IAsyncDisposable
 {
     private DicomServer? _server;
@@ -20,7 +22,7 @@ internal sealed partial class DicomNodeService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = serverOptions.Value;
-        _server = new DicomServer(options, store, loggerFactory);
+        _server = new DicomServer(options, store, loggerFactory, meterFactory: meterFactory);
         _server.AssociationEnded += (_, association) => assembler.OnAssociationEnded(association);
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
         LogListening(string.Join(", ", options.AllAeTitles()), _server.LocalEndPoint.ToString(), store.RootDirectory);

@@ -15,7 +15,9 @@ using SpineSegDiff.Gateway.Outcomes;
 using SpineSegDiff.Gateway.Retention;
 using SpineSegDiff.Gateway.Routing;
 using SpineSegDiff.Gateway.Status;
+using SpineSegDiff.Gateway.Telemetry;
 using SpineSegDiff.Segmentation.Inference;
+using SpineSegDiff.Telemetry;
 using SpineSegDiff.Worker;
 
 namespace SpineSegDiff.Cli.Hosting;
@@ -76,6 +78,7 @@ internal static class NodeHost
         services.AddOptions<BusOptions>().Bind(configuration.GetSection("Bus")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BusOptions>>(new SelfValidatingOptions<BusOptions>(o => o.Validate(role)));
         Validated<InstanceStoreOptions>(services, configuration, "Storage", o => o.Validate());
+        NodeTelemetry.AddTelemetry(builder, role);
 
         if (gateway)
         {
@@ -92,7 +95,8 @@ internal static class NodeHost
                 InferenceProfile.Selectable.Select(p => p.Name).ToList(),
                 sp.GetRequiredService<IOptions<ExportOptions>>().Value.Destinations.Select(d => d.Name).ToList())));
 
-            services.AddSingleton(sp => new SeriesAssembler(sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value, sp.GetService<TimeProvider>()));
+            services.AddSingleton(sp => new SeriesAssembler(sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value, sp.GetService<TimeProvider>(),
+                sp.GetRequiredService<IOptions<TelemetryOptions>>().Value));
             Validated<RetentionOptions>(services, configuration, RetentionOptions.SectionName, o => o.Validate());
             services.AddSingleton(sp => new InstanceStore(
                 sp.GetRequiredService<IOptions<InstanceStoreOptions>>().Value, sp.GetRequiredService<ILogger<InstanceStore>>(), sp.GetRequiredService<SeriesAssembler>(),
@@ -104,7 +108,8 @@ internal static class NodeHost
             services.AddHostedService(sp => new SeriesAssemblyService(
                 sp.GetRequiredService<SeriesAssembler>(), sp.GetRequiredService<SeriesRouter>(), sp.GetRequiredService<IOptions<SeriesAssemblyOptions>>().Value,
                 sp.GetRequiredService<InstanceStore>(), sp.GetRequiredService<IPublishEndpoint>(), sp.GetRequiredService<JobJournal>(),
-                resumeUnansweredJobs: busOptions.IsInMemory, sp.GetRequiredService<ILogger<SeriesAssemblyService>>(), sp.GetService<TimeProvider>()));
+                resumeUnansweredJobs: busOptions.IsInMemory, sp.GetRequiredService<ILogger<SeriesAssemblyService>>(), sp.GetService<TimeProvider>(),
+                sp.GetRequiredService<GatewayTelemetry>()));
             services.AddHostedService<DicomNodeService>();
             services.AddExport(configuration);
             services.AddHostedService(sp => new RetentionService(

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.Network;
 using SpineSegDiff.Dicom.Storage;
+using SpineSegDiff.Telemetry;
 
 namespace SpineSegDiff.Gateway.Assembly;
 
@@ -9,6 +11,7 @@ namespace SpineSegDiff.Gateway.Assembly;
 /// <param name="Header">The first instance's header (routing looks at it).</param>
 /// <param name="CalledAeTitle">The node's AE title the series was sent to: it decides which routing rules apply.</param>
 /// <param name="Watchdog">Completed by the watchdog, not by quiet time or release.</param>
+/// <param name="Trace">The span the series' first instance was stored under (its association): the routing span's parent.</param>
 public sealed record AssembledSeries(
     string StudyInstanceUid,
     string SeriesInstanceUid,
@@ -18,7 +21,8 @@ public sealed record AssembledSeries(
     string CalledAeTitle,
     DateTimeOffset FirstReceivedAt,
     DateTimeOffset LastReceivedAt,
-    bool Watchdog);
+    bool Watchdog,
+    ActivityContext Trace = default);
 
 /// <summary>
 /// Collects stored instances per series and decides when a series is complete: after a quiet period with no new
@@ -28,8 +32,10 @@ public sealed record AssembledSeries(
 /// rather than silently dropped). A series is assembled per called AE title: the same series sent to two of the
 /// node's titles is two assemblies, each routed by its own title's rules.
 /// </summary>
-public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider? time = null) : IStoredInstanceObserver
+/// <param name="telemetry">How UIDs appear in the instance-stored audit event; null: as configured by default (raw).</param>
+public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider? time = null, TelemetryOptions? telemetry = null) : IStoredInstanceObserver
 {
+    private readonly TelemetryOptions _telemetry = telemetry ?? new TelemetryOptions();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _gate = new();
     private readonly Dictionary<SeriesKey, Pending> _pending = [];
@@ -64,11 +70,23 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
         ArgumentNullException.ThrowIfNull(instance);
         var now = _time.GetUtcNow();
         var key = new SeriesKey(instance.Context.CalledAeTitle.Trim(), instance.SeriesInstanceUid);
+        // The store calls this on the receiving association's flow, so the current span is that association's.
+        var current = Activity.Current;
+        current.Audit("instance.stored",
+            new(TelemetryAttributes.StudyUid, _telemetry.Uid(instance.StudyInstanceUid)),
+            new(TelemetryAttributes.SeriesUid, _telemetry.Uid(instance.SeriesInstanceUid)),
+            new(TelemetryAttributes.SopInstanceUid, _telemetry.Uid(instance.SopInstanceUid)),
+            new(TelemetryAttributes.CallingAeTitle, instance.Context.CallingAeTitle.Trim()),
+            new(TelemetryAttributes.CalledAeTitle, key.CalledAeTitle),
+            new("spineseg.duplicate", instance.Duplicate));
         lock (_gate)
         {
             if (!_pending.TryGetValue(key, out var series))
             {
-                series = new Pending(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.Header, instance.Context.CallingAeTitle, key.CalledAeTitle, now);
+                series = new Pending(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.Header, instance.Context.CallingAeTitle, key.CalledAeTitle, now)
+                {
+                    Trace = current?.Context ?? default,
+                };
                 _pending.Add(key, series);
             }
             // The store names a file by its UIDs' hashes, so the path also identifies the instance (after a Restore).
@@ -122,7 +140,7 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
                 _pending.Remove(series.Key);
                 _released.Remove(series.Key);
                 taken.Add(new AssembledSeries(series.StudyInstanceUid, series.SeriesInstanceUid, [.. series.Paths], series.Header,
-                    series.CallingAeTitle, series.CalledAeTitle, series.FirstReceivedAt, series.LastReceivedAt, watchdog && !quiet && !released));
+                    series.CallingAeTitle, series.CalledAeTitle, series.FirstReceivedAt, series.LastReceivedAt, watchdog && !quiet && !released, series.Trace));
             }
         }
         return taken;
@@ -143,6 +161,7 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
                 pending = new Pending(series.StudyInstanceUid, series.SeriesInstanceUid, series.Header, series.CallingAeTitle, series.CalledAeTitle, series.FirstReceivedAt)
                 {
                     LastReceivedAt = series.LastReceivedAt,
+                    Trace = series.Trace,
                 };
                 _pending.Add(key, pending);
             }
@@ -179,5 +198,7 @@ public sealed class SeriesAssembler(SeriesAssemblyOptions options, TimeProvider?
         public List<string> Paths { get; } = [];
 
         public HashSet<long> Associations { get; } = [];
+
+        public ActivityContext Trace { get; init; }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,6 +7,8 @@ using SpineSegDiff.Dicom.IO;
 using SpineSegDiff.Dicom.Storage;
 using SpineSegDiff.Gateway.Jobs;
 using SpineSegDiff.Gateway.Routing;
+using SpineSegDiff.Gateway.Telemetry;
+using SpineSegDiff.Telemetry;
 
 namespace SpineSegDiff.Gateway.Assembly;
 
@@ -27,9 +30,11 @@ public sealed partial class SeriesAssemblyService(
     JobJournal journal,
     bool resumeUnansweredJobs,
     ILogger<SeriesAssemblyService> logger,
-    TimeProvider? time = null) : BackgroundService
+    TimeProvider? time = null,
+    GatewayTelemetry? telemetry = null) : BackgroundService
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly GatewayTelemetry _telemetry = telemetry ?? new GatewayTelemetry(new TelemetryOptions());
     private readonly Queue<SegmentationRequested> _unanswered = new();
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -86,14 +91,32 @@ public sealed partial class SeriesAssemblyService(
         foreach (var series in assembler.TakeComplete())
         {
             var correlationId = NewId.NextGuid();
+            var privacy = _telemetry.Options;
+            // The series' spans continue the trace of the association its first instance came on; the job's publish
+            // (MassTransit) is a child of the routing span, so the worker's spans join the same trace.
+            GatewayTelemetry.Source.RecordSpan("series.assembly", series.FirstReceivedAt, series.LastReceivedAt - series.FirstReceivedAt, series.Trace,
+                new(TelemetryAttributes.CorrelationId, correlationId.ToString()),
+                new(TelemetryAttributes.SeriesUid, privacy.Uid(series.SeriesInstanceUid)),
+                new(TelemetryAttributes.Instances, series.InstancePaths.Count),
+                new("spineseg.watchdog", series.Watchdog));
+            using var activity = GatewayTelemetry.Source.StartActivity("series.route", ActivityKind.Internal, series.Trace);
+            activity?.SetTag(TelemetryAttributes.CorrelationId, correlationId.ToString());
+            activity?.SetTag(TelemetryAttributes.StudyUid, privacy.Uid(series.StudyInstanceUid));
+            activity?.SetTag(TelemetryAttributes.SeriesUid, privacy.Uid(series.SeriesInstanceUid));
+            activity?.SetTag(TelemetryAttributes.CallingAeTitle, series.CallingAeTitle.Trim());
+            activity?.SetTag(TelemetryAttributes.CalledAeTitle, series.CalledAeTitle);
+            activity?.SetTag(TelemetryAttributes.Instances, series.InstancePaths.Count);
             var facts = SeriesFacts.Of(series);
             var decision = router.Route(facts, series.CalledAeTitle);
+            AuditRouting(activity, correlationId, series, decision.Rule?.Name, decision.Rule?.Profile, decision.Rule is null ? decision.Reason : null);
             if (series.Watchdog)
             {
                 LogWatchdog(correlationId, series.InstancePaths.Count, options.MaxAssemblyTime);
             }
             if (decision.Rule is not { } rule)
             {
+                _telemetry.NotRouted(series.CalledAeTitle);
+                activity?.SetTag("spineseg.routed", false);
                 LogNotRouted(correlationId, series.InstancePaths.Count, series.CallingAeTitle, series.CalledAeTitle, decision.Reason);
                 continue;
             }
@@ -116,13 +139,53 @@ public sealed partial class SeriesAssemblyService(
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                activity.Failed(ex.GetType().Name);
                 LogPublishFailed(correlationId, ex.GetType().Name, ex.Message);
                 journal.Complete(correlationId);
                 assembler.Restore(series);
                 continue;
             }
+            _telemetry.Routed(rule.Name);
+            activity?.SetTag("spineseg.routed", true);
+            activity?.SetTag(TelemetryAttributes.Rule, rule.Name);
+            activity?.SetTag(TelemetryAttributes.Profile, rule.Profile);
             LogRouted(correlationId, series.InstancePaths.Count, series.CallingAeTitle, series.CalledAeTitle, rule.Name, rule.Profile, facts.Weighting.ToString());
         }
+    }
+
+    /// <summary>The routing decision's audit event: the rule (or why none), AE titles, and patient data only if the operator allows it.</summary>
+    private void AuditRouting(Activity? activity, Guid correlationId, AssembledSeries series, string? rule, string? profile, string? reason)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+        var privacy = _telemetry.Options;
+        var tags = new ActivityTagsCollection
+        {
+            [TelemetryAttributes.CorrelationId] = correlationId.ToString(),
+            [TelemetryAttributes.StudyUid] = privacy.Uid(series.StudyInstanceUid),
+            [TelemetryAttributes.SeriesUid] = privacy.Uid(series.SeriesInstanceUid),
+            [TelemetryAttributes.CallingAeTitle] = series.CallingAeTitle.Trim(),
+            [TelemetryAttributes.CalledAeTitle] = series.CalledAeTitle,
+            [TelemetryAttributes.Instances] = series.InstancePaths.Count,
+            ["spineseg.routed"] = rule is not null,
+        };
+        if (rule is not null)
+        {
+            tags[TelemetryAttributes.Rule] = rule;
+            tags[TelemetryAttributes.Profile] = profile;
+        }
+        if (reason is not null)
+        {
+            tags[TelemetryAttributes.Reason] = reason;
+        }
+        foreach (var (key, value) in _telemetry.PatientData(series.Header))
+        {
+            tags[key] = value;
+            activity.SetTag(key, value);
+        }
+        activity.AddEvent(new ActivityEvent(TelemetryNames.AuditPrefix + "routing.decision", tags: tags));
     }
 
     /// <summary>Puts back what the last run left: series being assembled, and unanswered jobs when resuming them (at start; also called by tests).</summary>

@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
+using SpineSegDiff.Gateway.Telemetry;
+using SpineSegDiff.Telemetry;
 
 namespace SpineSegDiff.Gateway.Export;
 
@@ -177,6 +180,10 @@ public sealed class ExportDispatcher : BackgroundService
 
     private async Task<Outcome> ProcessAsync(ExportItem item, Destination destination, CancellationToken cancellationToken)
     {
+        using var activity = GatewayTelemetry.Source.StartActivity("export.delivery", ActivityKind.Internal, GatewayTelemetry.ParseTraceParent(item.TraceParent));
+        activity?.SetTag(TelemetryAttributes.CorrelationId, item.CorrelationId);
+        activity?.SetTag(TelemetryAttributes.Destination, item.Destination);
+        activity?.SetTag("spineseg.export_item", item.Id);
         var round = new Round(this, destination.Sender, item);
         ExportSendResult result;
         var circuitOpen = false;
@@ -189,6 +196,7 @@ public sealed class ExportDispatcher : BackgroundService
         }
         catch (BrokenCircuitException) when (round.Attempts == 0)
         {
+            activity?.SetTag("spineseg.export.outcome", "circuit-open");
             ExportLog.SkippedOpenCircuit(_logger, item.Id, item.Destination);
             return Outcome.SkippedCircuitOpen;
         }
@@ -216,6 +224,7 @@ public sealed class ExportDispatcher : BackgroundService
         {
             await _queue.CompleteAsync(item.Id, CancellationToken.None).ConfigureAwait(false);
             _metrics.Delivered(current.Destination);
+            AuditExport(activity, "export.delivered", current, round.Attempts, null);
             ExportLog.Delivered(_logger, item.Id, current.Destination, current.CorrelationId, current.Files.Count, current.Attempts + round.Attempts);
             return Outcome.Delivered;
         }
@@ -225,6 +234,7 @@ public sealed class ExportDispatcher : BackgroundService
         {
             await _queue.ParkAsync(item.Id, failure, round.Attempts, CancellationToken.None).ConfigureAwait(false);
             _metrics.Parked(current.Destination, failure.Kind);
+            AuditExport(activity, "export.parked", current, round.Attempts, failure.Reason);
             ExportLog.ParkedPermanent(_logger, item.Id, current.Destination, failure.Reason, current.CorrelationId);
             return Outcome.Parked;
         }
@@ -234,12 +244,15 @@ public sealed class ExportDispatcher : BackgroundService
         {
             await _queue.ParkAsync(item.Id, ExportFailure.Transient($"Not delivered within {_options.MaxPendingAge}: {failure.Reason}"), round.Attempts, CancellationToken.None).ConfigureAwait(false);
             _metrics.Parked(current.Destination, ExportFailureKind.Transient);
+            AuditExport(activity, "export.parked", current, round.Attempts, "expired: " + failure.Reason);
             ExportLog.ParkedExpired(_logger, item.Id, current.Destination, _options.MaxPendingAge, current.Attempts + round.Attempts, failure.Reason, current.CorrelationId);
             return Outcome.Parked;
         }
 
         var next = now + NextRoundDelay(current.FailedRounds + 1);
         var recorded = await _queue.RecordFailedRoundAsync(item.Id, round.Attempts, failure.Reason, next, CancellationToken.None).ConfigureAwait(false);
+        activity?.SetTag("spineseg.export.outcome", "retry-later");
+        activity.Failed(failure.Reason);
         ExportLog.RoundFailed(_logger, item.Id, current.Destination, recorded.FailedRounds, round.Attempts, failure.Reason, next);
         return circuitOpen ? Outcome.CircuitOpen : Outcome.Failed;
     }
@@ -335,6 +348,19 @@ public sealed class ExportDispatcher : BackgroundService
         SkippedCircuitOpen,
     }
 
+    /// <summary>Delivered or parked: an audit event with the destination (reasons are protocol text, never patient data).</summary>
+    private static void AuditExport(Activity? activity, string name, ExportItem item, int attempts, string? reason)
+    {
+        activity?.SetTag("spineseg.export.outcome", name);
+        activity.Audit(name,
+            new(TelemetryAttributes.CorrelationId, item.CorrelationId),
+            new(TelemetryAttributes.Destination, item.Destination),
+            new("spineseg.export_item", item.Id),
+            new("spineseg.files", item.Files.Count),
+            new("spineseg.attempts", item.Attempts + attempts),
+            new(TelemetryAttributes.Reason, reason));
+    }
+
     private sealed record Destination(IExportSender Sender, ResiliencePipeline<ExportSendResult> Pipeline);
 
     /// <summary>One item's round through the pipeline: each attempt sends only what is not yet delivered.</summary>
@@ -361,6 +387,11 @@ public sealed class ExportDispatcher : BackgroundService
                 dispatcher._metrics.Retried(sender.DestinationName);
             }
             Attempts++;
+            // One span per send (Polly attempt), a child of the item's export.delivery span.
+            using var activity = GatewayTelemetry.Source.StartActivity("export.attempt", ActivityKind.Client);
+            activity?.SetTag(TelemetryAttributes.Destination, sender.DestinationName);
+            activity?.SetTag("spineseg.attempt", Item.Attempts + Attempts);
+            activity?.SetTag("spineseg.files", remaining.Count);
             ExportSendResult result;
             try
             {
@@ -370,6 +401,11 @@ public sealed class ExportDispatcher : BackgroundService
             {
                 ExportLog.SenderFailed(dispatcher._logger, sender.DestinationName, Item.Id, ex);
                 result = new ExportSendResult([], ExportFailure.Transient("The sender failed unexpectedly: " + ex.GetType().Name));
+            }
+            activity?.SetTag("spineseg.files.delivered", result.Delivered.Count);
+            if (result.Failure is { } failure)
+            {
+                activity.Failed(failure.Reason);
             }
             if (result.Delivered.Count > 0)
             {

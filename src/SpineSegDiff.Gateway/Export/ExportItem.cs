@@ -58,6 +58,12 @@ public sealed record ExportItem
 
     public required IReadOnlyList<ExportFile> Files { get; init; }
 
+    /// <summary>
+    /// The W3C traceparent of the span that queued the item (the study's trace), so its delivery, rounds later or
+    /// after a restart, is traced in the same trace; null for items queued without tracing.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     [JsonIgnore]
     public bool IsComplete => Files.All(f => f.Delivered);
 }

@@ -122,6 +122,7 @@ public sealed partial class ExportQueue : IDisposable
                 PendingSince = now,
                 NextAttemptAt = now,
                 Files = files,
+                TraceParent = Telemetry.GatewayTelemetry.CurrentTraceParent(),
             };
             await WriteManifestAsync(staging, item, cancellationToken).ConfigureAwait(false);
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

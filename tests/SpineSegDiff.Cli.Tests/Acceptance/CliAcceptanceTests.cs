@@ -24,6 +24,7 @@ public sealed partial class CliAcceptanceTests(ITestOutputHelper output)
         { "port from the environment is not a number", [], "SPINESEG_Dicom__Port=abc", "'abc'" },
         { "port on the command line is out of range", ["--port", "70000"], "", "70000" },
         { "AE title on the command line has 17 characters", ["--aet", "ABCDEFGHIJKLMNOPQ"], "", "ABCDEFGHIJKLMNOPQ" },
+        { "Telemetry:HashUids from the environment is not a boolean", [], "SPINESEG_Telemetry__HashUids=maybe", "'maybe'" },
     };
 
     [Theory(Timeout = TestTimeout)]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -32,7 +33,8 @@ public sealed class DicomServer : IAsyncDisposable
     private int _started;
     private int _stopRequested;
 
-    public DicomServer(DicomServerOptions options, IStorageSink sink, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="meterFactory">The host's meter factory for the SCP's instruments; null: a meter of its own, disposed with the server.</param>
+    public DicomServer(DicomServerOptions options, IStorageSink sink, ILoggerFactory loggerFactory, TimeProvider? time = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -46,6 +48,7 @@ public sealed class DicomServer : IAsyncDisposable
         Logger = loggerFactory.CreateLogger<DicomServer>();
         Time = time ?? TimeProvider.System;
         Negotiator = new AssociationNegotiator(Options.ToPolicy());
+        Telemetry = new DicomServerTelemetry(Sink.CheckCapacity, meterFactory);
     }
 
     /// <summary>Raised when an accepted association ends (after its last response), on the connection's task.</summary>
@@ -69,6 +72,8 @@ public sealed class DicomServer : IAsyncDisposable
     internal TimeProvider Time { get; }
 
     internal AssociationNegotiator Negotiator { get; }
+
+    internal DicomServerTelemetry Telemetry { get; }
 
     /// <summary>
     /// Binds and starts accepting. Cancelling <paramref name="cancellationToken"/> later shuts the server down as
@@ -124,6 +129,7 @@ public sealed class DicomServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        Telemetry.Dispose();
         if (_connections.IsEmpty)
         {
             // A handler that outlived the shutdown timeout still holds this token; leave it to the finalizer then.

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -36,6 +38,9 @@ internal sealed class ScpConnection
     /// <summary>Set once we sent our last PDU (RJ, RP or A-ABORT): wait for the peer to close before closing.</summary>
     private bool _closeGracefully;
     private bool _leftPending;
+
+    /// <summary>The C-STORE in progress (one operation at a time): its span ends when it is answered.</summary>
+    private Activity? _storeActivity;
 
     public ScpConnection(DicomServer server, long id, Socket socket, CancellationToken shutdown)
     {
@@ -143,9 +148,17 @@ internal sealed class ScpConnection
     {
         var callingAe = AeTitle.ForLog(request.CallingAeTitle);
         var calledAe = AeTitle.ForLog(request.CalledAeTitle);
+        // The root of a study's trace: the instances stored here lead to the series' routing span, the bus carries
+        // the context on to the worker and back to the export.
+        using var activity = DicomServerTelemetry.Source.StartActivity("dicom.association", ActivityKind.Server, parentContext: default);
+        activity?.SetTag("dicom.calling_ae_title", callingAe);
+        activity?.SetTag("dicom.called_ae_title", calledAe);
+        activity?.SetTag("network.peer.address", _remote?.Address.ToString());
+        activity?.SetTag("spineseg.association_id", _id);
         var negotiation = _server.Negotiator.Negotiate(request);
         if (negotiation.Reject is { } reject)
         {
+            Rejected(activity, callingAe, calledAe, string.Create(CultureInfo.InvariantCulture, $"{reject.Result}/{reject.Source}/{reject.Reason}"));
             NetworkLog.AssociationRejected(_logger, _id, callingAe, calledAe, _remote, reject);
             await SendAsync(reject).ConfigureAwait(false);
             _closeGracefully = true;
@@ -155,6 +168,7 @@ internal sealed class ScpConnection
         var capacity = _server.Sink.CheckCapacity();
         if (!capacity.IsAvailable)
         {
+            Rejected(activity, callingAe, calledAe, "storage-low");
             NetworkLog.StorageLow(_logger, _id, callingAe, capacity.AvailableBytes >> 20, capacity.MinimumBytes >> 20);
             await SendAsync(AssociationNegotiator.TemporaryCongestion).ConfigureAwait(false);
             _closeGracefully = true;
@@ -162,6 +176,7 @@ internal sealed class ScpConnection
         }
         if (!_server.TryEnterAssociation(out var active))
         {
+            Rejected(activity, callingAe, calledAe, "association-limit");
             NetworkLog.AssociationLimitReached(_logger, _id, callingAe, active, _options.MaxAssociations);
             await SendAsync(AssociationNegotiator.LimitExceeded).ConfigureAwait(false);
             _closeGracefully = true;
@@ -175,6 +190,9 @@ internal sealed class ScpConnection
         try
         {
             await SendAsync(negotiation.Accept!).ConfigureAwait(false);
+            _server.Telemetry.AssociationAccepted(callingAe);
+            activity?.SetTag("dicom.association.result", "accepted");
+            AuditAssociation(activity, "association.accepted", callingAe, calledAe, null);
             NetworkLog.AssociationAccepted(_logger, _id, callingAe, calledAe, _remote, negotiation.AcceptedContexts.Count,
                 request.PresentationContexts.Count, request.UserInformation.MaxPduLength);
             reason = await ServeAsync(association).ConfigureAwait(false);
@@ -196,6 +214,10 @@ internal sealed class ScpConnection
         }
         finally
         {
+            activity?.SetTag("dicom.association.end", reason.ToString());
+            activity?.SetTag("dicom.instances.stored", association.Stored);
+            activity?.SetTag("dicom.instances.failed", association.Failed);
+            EndStoreSpan(null);
             _server.LeaveAssociation();
             NetworkLog.AssociationEnded(_logger, _id, reason, association.Stored, association.Failed, association.Echoes);
             _server.RaiseAssociationEnded(new AssociationEndedEventArgs
@@ -210,6 +232,56 @@ internal sealed class ScpConnection
                 Instances = association.Instances,
             });
         }
+    }
+
+    private void Rejected(Activity? activity, string callingAe, string calledAe, string reason)
+    {
+        _server.Telemetry.AssociationRejected(reason);
+        activity?.SetTag("dicom.association.result", "rejected");
+        AuditAssociation(activity, "association.rejected", callingAe, calledAe, reason);
+    }
+
+    private void AuditAssociation(Activity? activity, string name, string callingAe, string calledAe, string? reason)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+        var tags = new ActivityTagsCollection
+        {
+            ["dicom.calling_ae_title"] = callingAe,
+            ["dicom.called_ae_title"] = calledAe,
+            ["network.peer.address"] = _remote?.Address.ToString(),
+        };
+        if (reason is not null)
+        {
+            tags["spineseg.reason"] = reason;
+        }
+        activity.AddEvent(new ActivityEvent("audit." + name, tags: tags));
+    }
+
+    /// <summary>Ends the C-STORE span (at its response, or when the association ends first).</summary>
+    private void EndStoreSpan(ushort? status)
+    {
+        if (_storeActivity is not { } store)
+        {
+            return;
+        }
+        _storeActivity = null;
+        if (status is { } s)
+        {
+            var text = string.Create(CultureInfo.InvariantCulture, $"0x{s:X4}");
+            store.SetTag("dicom.status", text);
+            if (!StoreStatus.IsStored(s))
+            {
+                store.SetStatus(ActivityStatusCode.Error, text);
+            }
+        }
+        else
+        {
+            store.SetStatus(ActivityStatusCode.Error, "not answered");
+        }
+        store.Dispose();
     }
 
     private async Task<AssociationEndReason> ServeAsync(Association association)
@@ -362,6 +434,10 @@ internal sealed class ScpConnection
     {
         var messageId = command.MessageId ?? 0;
         NetworkLog.StoreRequested(_logger, _id, messageId, context.Id, command.AffectedSopClassUid, command.AffectedSopInstanceUid);
+        EndStoreSpan(null);
+        // Only the SOP class: the instance UID is tagged by the gateway, which knows whether UIDs are to be hashed.
+        _storeActivity = DicomServerTelemetry.Source.StartActivity("dicom.c-store", ActivityKind.Server);
+        _storeActivity?.SetTag("dicom.sop_class_uid", command.AffectedSopClassUid);
         StoreOutcome? refusal = null;
         if (!command.HasDataSet)
         {
@@ -408,6 +484,9 @@ internal sealed class ScpConnection
         {
             association.Instances.Add(new ReceivedInstance(request.AffectedSopClassUid ?? string.Empty, request.AffectedSopInstanceUid ?? string.Empty, outcome.Status));
             NetworkLog.StoreAnswered(_logger, _id, messageId, outcome.Status, bytes);
+            _server.Telemetry.InstanceReceived(AeTitle.ForLog(association.Request.CallingAeTitle), StoreStatus.IsStored(outcome.Status));
+            _storeActivity?.SetTag("dicom.bytes", bytes);
+            EndStoreSpan(outcome.Status);
         }
         var field = (DimseCommandField)((ushort)request.CommandField | 0x8000);
         var response = DimseCommand.CreateResponse(field, messageId, request.AffectedSopClassUid, request.AffectedSopInstanceUid, outcome.Status, outcome.ErrorComment);
