@@ -10,6 +10,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using SpineSegDiff.Gateway.Assembly;
+using SpineSegDiff.Gateway.Jobs;
 using SpineSegDiff.Gateway.Telemetry;
 using SpineSegDiff.Telemetry;
 using SpineSegDiff.Worker;
@@ -36,7 +37,8 @@ internal static class NodeTelemetry
         if (role is NodeRole.All or NodeRole.Gateway)
         {
             services.AddSingleton(sp => new GatewayTelemetry(sp.GetRequiredService<IOptions<TelemetryOptions>>().Value,
-                () => sp.GetRequiredService<SeriesAssembler>().PendingCount, sp.GetRequiredService<IMeterFactory>()));
+                () => sp.GetRequiredService<SeriesAssembler>().PendingCount, sp.GetRequiredService<IMeterFactory>(),
+                () => sp.GetRequiredService<JobJournal>().OpenCount));
         }
         if (role is NodeRole.All or NodeRole.Worker)
         {

@@ -62,6 +62,9 @@ public sealed partial class JobJournal
         }
     }
 
+    /// <summary>Jobs published and not yet answered (the open-jobs gauge and the status page's queue depth).</summary>
+    public int OpenCount => System.IO.Directory.EnumerateFiles(Directory, "*.json").Count();
+
     /// <summary>Whether the job is still waiting for its answer (false for a duplicate answer).</summary>
     public bool IsOpen(Guid correlationId) => File.Exists(PathOf(correlationId));
 

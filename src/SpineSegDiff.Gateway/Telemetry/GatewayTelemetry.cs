@@ -22,7 +22,8 @@ public sealed class GatewayTelemetry : IDisposable
 
     /// <param name="assembling">Observed for the series-being-assembled gauge; null: no gauge.</param>
     /// <param name="meterFactory">The host's factory (it then owns the meter); null creates a meter this object disposes.</param>
-    public GatewayTelemetry(TelemetryOptions options, Func<int>? assembling = null, IMeterFactory? meterFactory = null)
+    /// <param name="openJobs">Observed for the open-jobs gauge (the job journal); null: no gauge.</param>
+    public GatewayTelemetry(TelemetryOptions options, Func<int>? assembling = null, IMeterFactory? meterFactory = null, Func<int>? openJobs = null)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _ownsMeter = meterFactory is null;
@@ -32,6 +33,11 @@ public sealed class GatewayTelemetry : IDisposable
         if (assembling is not null)
         {
             _meter.CreateObservableGauge("spineseg.gateway.series.assembling", assembling, "{series}", "Series being assembled (waiting for their quiet period)");
+        }
+        if (openJobs is not null)
+        {
+            // The node's job queue depth whatever the transport: on RabbitMQ the broker's own queue metrics say the same per queue.
+            _meter.CreateObservableGauge("spineseg.gateway.jobs.open", openJobs, "{job}", "Segmentation jobs published and not yet answered (waiting for a worker or in one)");
         }
     }
 

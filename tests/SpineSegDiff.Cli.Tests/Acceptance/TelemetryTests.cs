@@ -111,6 +111,7 @@ public sealed partial class TelemetryTests(ITestOutputHelper output)
         await setup.StopProcessesAsync(cts.Token);
         setup.Receiver.Payloads.Where(p => p.Signal == "metrics").Should().NotBeEmpty("the processes flush their metrics when they stop");
         setup.Receiver.AnyPayloadContains("spineseg.worker.jobs.completed").Should().BeTrue();
+        setup.Receiver.AnyPayloadContains("spineseg.gateway.jobs.open").Should().BeTrue("the gateway reports its job queue depth");
         foreach (var phi in (string[])[PatientNameFamily, PatientId, BirthDate, Accession])
         {
             setup.Receiver.AnyPayloadContains(phi).Should().BeFalse($"'{phi}' is patient data");
