@@ -166,11 +166,7 @@ internal sealed class NodeBenchmark(NodeBenchSettings settings, string workDirec
                 return deployment;
             }
             deployment.Broker = await RabbitMqBroker.StartAsync(cancellationToken: cancellationToken);
-            configuration["Bus"] = new JsonObject
-            {
-                ["Transport"] = "RabbitMq",
-                ["RabbitMq"] = new JsonObject { ["Host"] = deployment.Broker.Host, ["Port"] = deployment.Broker.AmqpPort },
-            };
+            configuration["Bus"] = NodeScenario.RabbitMqBus(deployment.Broker);
             deployment.Processes.Add(await NodeProcess.StartAsync(configuration, directory, cancellationToken, ["--role", "gateway"], configName: "gateway.json"));
             for (var w = 0; w < workers; w++)
             {

@@ -69,45 +69,13 @@ public sealed partial class JobJournal
     public bool IsOpen(Guid correlationId) => File.Exists(PathOf(correlationId));
 
     /// <summary>Every unanswered job, oldest first; an unreadable record is set aside as *.damaged and logged.</summary>
-    public IReadOnlyList<SegmentationRequested> Open()
-    {
-        var jobs = new List<SegmentationRequested>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
-        {
-            try
-            {
-                var job = JsonSerializer.Deserialize<SegmentationRequested>(File.ReadAllBytes(path), Json);
-                if (job is not null && job.CorrelationId.ToString("N") == Path.GetFileNameWithoutExtension(path))
-                {
-                    jobs.Add(job);
-                    continue;
-                }
-            }
-            catch (JsonException)
-            {
-            }
-            File.Move(path, path + ".damaged", overwrite: true);
-            LogDamaged(Path.GetFileName(path));
-        }
-        return jobs.OrderBy(j => j.RequestedAt).ToList();
-    }
+    public IReadOnlyList<SegmentationRequested> Open() => OpenJobs(setAsideDamaged: true);
 
     /// <summary>
     /// Every unanswered job, oldest first, without side effects: what the status page shows. Unreadable records are
     /// skipped here (<see cref="Open"/> sets them aside at the next start); a record removed meanwhile is skipped too.
     /// </summary>
-    public IReadOnlyList<SegmentationRequested> PeekOpen()
-    {
-        var jobs = new List<SegmentationRequested>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
-        {
-            if (TryRead<SegmentationRequested>(path) is { } job && job.CorrelationId.ToString("N") == Path.GetFileNameWithoutExtension(path))
-            {
-                jobs.Add(job);
-            }
-        }
-        return jobs.OrderBy(j => j.RequestedAt).ToList();
-    }
+    public IReadOnlyList<SegmentationRequested> PeekOpen() => OpenJobs(setAsideDamaged: false);
 
     /// <summary>
     /// Records that a series was refused, before the job is completed (so its rule and times are still in the journal).
@@ -150,26 +118,42 @@ public sealed partial class JobJournal
     /// <summary>Returns and forgets the series saved at the last stop (unreadable ones are set aside as *.damaged).</summary>
     public IReadOnlyList<AssemblingSeries> TakeAssembling()
     {
-        var series = new List<AssemblingSeries>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(AssemblingDirectory, "*.json"))
+        var saved = ReadRecords<AssemblingSeries>(AssemblingDirectory, (_, _) => true, setAsideDamaged: true);
+        foreach (var (path, _) in saved)
         {
-            try
-            {
-                if (JsonSerializer.Deserialize<AssemblingSeries>(File.ReadAllBytes(path), Json) is { } one)
-                {
-                    series.Add(one);
-                    File.Delete(path);
-                    continue;
-                }
-            }
-            catch (JsonException)
-            {
-            }
-            File.Move(path, path + ".damaged", overwrite: true);
-            LogDamaged(Path.GetFileName(path));
+            File.Delete(path);
         }
         DurableFiles.FlushDirectory(AssemblingDirectory);
-        return series;
+        return saved.Select(r => r.Record).ToList();
+    }
+
+    private List<SegmentationRequested> OpenJobs(bool setAsideDamaged) =>
+        ReadRecords<SegmentationRequested>(Directory, (path, job) => job.CorrelationId.ToString("N") == Path.GetFileNameWithoutExtension(path), setAsideDamaged)
+            .Select(r => r.Record)
+            .OrderBy(j => j.RequestedAt)
+            .ToList();
+
+    /// <summary>
+    /// The records of a folder that read and pass <paramref name="valid"/>; the others are skipped, or, with
+    /// <paramref name="setAsideDamaged"/>, renamed to *.damaged (and logged) so they are looked at once, not at every start.
+    /// </summary>
+    private List<(string Path, T Record)> ReadRecords<T>(string directory, Func<string, T, bool> valid, bool setAsideDamaged)
+        where T : class
+    {
+        var records = new List<(string Path, T Record)>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(directory, "*.json"))
+        {
+            if (TryRead<T>(path) is { } record && valid(path, record))
+            {
+                records.Add((path, record));
+            }
+            else if (setAsideDamaged && File.Exists(path))
+            {
+                File.Move(path, path + ".damaged", overwrite: true);
+                LogDamaged(Path.GetFileName(path));
+            }
+        }
+        return records;
     }
 
     private static T? TryRead<T>(string path)

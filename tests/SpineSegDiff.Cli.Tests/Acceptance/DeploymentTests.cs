@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpineSegDiff.Integration.Tests.Peers;
 using Xunit.Abstractions;
@@ -17,8 +16,6 @@ public sealed class DeploymentTests(ITestOutputHelper output)
     private const string ConfigInContainer = "/etc/spineseg/node.json";
     private const string StoreVolumeTarget = "/var/lib/spineseg";
 
-    private static readonly JsonDocumentOptions JsonWithComments = new() { CommentHandling = JsonCommentHandling.Skip };
-
     private static string Deploy(params string[] parts) => Path.Combine([FixtureGenerator.RepositoryRoot(), "deploy", .. parts]);
 
     [Fact(Timeout = 60_000)]
@@ -26,8 +23,8 @@ public sealed class DeploymentTests(ITestOutputHelper output)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var compose = await ReadComposeAsync(cts.Token);
-        var node = ReadJson(Deploy("node.json"));
-        var orthanc = ReadJson(Deploy("orthanc", "orthanc.json"));
+        var node = NodeScenario.ReadConfiguration(Deploy("node.json"));
+        var orthanc = NodeScenario.ReadConfiguration(Deploy("orthanc", "orthanc.json"));
         var services = compose["services"]!.AsObject();
         services.Select(s => s.Key).Should().BeEquivalentTo(["rabbitmq", "orthanc", "gateway", "worker", "otel-collector", "jaeger"]);
 
@@ -88,11 +85,11 @@ public sealed class DeploymentTests(ITestOutputHelper output)
     [Fact]
     public void Every_key_of_the_deployment_configuration_is_one_the_node_documents()
     {
-        var known = Keys(ReadJson(Path.Combine(FixtureGenerator.RepositoryRoot(), "src", "SpineSegDiff.Cli", "appsettings.json")))
-            .Concat(Keys(ReadJson(Path.Combine(FixtureGenerator.RepositoryRoot(), "config", "node.example.json"))))
+        var known = Keys(NodeScenario.ReadConfiguration(Path.Combine(FixtureGenerator.RepositoryRoot(), "src", "SpineSegDiff.Cli", "appsettings.json")))
+            .Concat(Keys(NodeScenario.ReadConfiguration(NodeScenario.ExampleConfigurationPath)))
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         // The binder ignores a key it does not know: a typo would silently leave the default in place.
-        Keys(ReadJson(Deploy("node.json"))).Where(k => !known.Contains(k)).Should().BeEmpty("every key in deploy/node.json is in appsettings.json or config/node.example.json");
+        Keys(NodeScenario.ReadConfiguration(Deploy("node.json"))).Where(k => !known.Contains(k)).Should().BeEmpty("every key in deploy/node.json is in appsettings.json or config/node.example.json");
     }
 
     [Fact(Timeout = 240_000)]
@@ -138,8 +135,6 @@ public sealed class DeploymentTests(ITestOutputHelper output)
         read.ExitCode.Should().Be(0, read.ToString());
         return JsonNode.Parse(read.StandardOutput)!.AsObject();
     }
-
-    private static JsonObject ReadJson(string path) => JsonNode.Parse(File.ReadAllText(path), documentOptions: JsonWithComments)!.AsObject();
 
     private static List<string> Strings(JsonNode? node) => node?.AsArray().Select(n => n!.ToString()).ToList() ?? [];
 

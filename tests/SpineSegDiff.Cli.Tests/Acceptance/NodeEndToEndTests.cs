@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.IO;
@@ -176,8 +175,7 @@ public sealed class NodeEndToEndTests(ITestOutputHelper output)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         using var temp = new TempDirectory("spineseg-bad-config");
-        var example = Path.Combine(FixtureGenerator.RepositoryRoot(), "config", "node.example.json");
-        var configuration = JsonNode.Parse(await File.ReadAllTextAsync(example, cts.Token), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
+        var configuration = NodeScenario.ReadConfiguration(NodeScenario.ExampleConfigurationPath);
         switch (mistake)
         {
             case "unknown transport":

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpineSegDiff.Dicom;
 using SpineSegDiff.Dicom.IO;
@@ -39,7 +38,7 @@ public sealed class NodeRoutingTests(ITestOutputHelper output)
         };
 
         var nodePort = FreePort.Get();
-        await using var node = await NodeProcess.StartAsync(await ExampleWithLocalDestinationsAsync(nodePort, temp.Combine("exported"), cts.Token), temp.Combine("node"), cts.Token);
+        await using var node = await NodeProcess.StartAsync(ExampleWithLocalDestinations(nodePort, temp.Combine("exported")), temp.Combine("node"), cts.Token);
         foreach (var (name, files, _) in series)
         {
             var sent = await Tools.StorescuAsync(nodePort, NodeScenario.NodeAeTitle, files, CallingAeTitle, cancellationToken: cts.Token);
@@ -67,10 +66,9 @@ public sealed class NodeRoutingTests(ITestOutputHelper output)
     /// config/node.example.json with its rules as written, except for a profile that keeps the test short; listening
     /// on loopback; its destinations replaced by a folder (the example's PACS host does not exist here).
     /// </summary>
-    private static async Task<JsonObject> ExampleWithLocalDestinationsAsync(int nodePort, string exportFolder, CancellationToken cancellationToken)
+    private static JsonObject ExampleWithLocalDestinations(int nodePort, string exportFolder)
     {
-        var example = Path.Combine(FixtureGenerator.RepositoryRoot(), "config", "node.example.json");
-        var configuration = JsonNode.Parse(await File.ReadAllTextAsync(example, cancellationToken), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
+        var configuration = NodeScenario.ReadConfiguration(NodeScenario.ExampleConfigurationPath);
         // The example's main AE title (its AE title list, as written: SEGNODE applies both lumbar rules and allows PACS).
         configuration["Dicom"]!["AeTitles"]![0]!["AeTitle"]!.GetValue<string>().Should().Be(NodeScenario.NodeAeTitle);
         configuration["Dicom"]!["Port"] = nodePort;

@@ -83,6 +83,19 @@ internal static class NodeScenario
         },
     };
 
+    /// <summary>The bus section for a node on <paramref name="broker"/> (gateway and workers as separate processes).</summary>
+    public static JsonObject RabbitMqBus(RabbitMqBroker broker) => new()
+    {
+        ["Transport"] = "RabbitMq",
+        ["RabbitMq"] = new JsonObject { ["Host"] = broker.Host, ["Port"] = broker.AmqpPort },
+    };
+
+    public static string ExampleConfigurationPath => Path.Combine(FixtureGenerator.RepositoryRoot(), "config", "node.example.json");
+
+    /// <summary>A node configuration file as the node reads it (JSON with // comments).</summary>
+    public static JsonObject ReadConfiguration(string path) =>
+        JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
+
     /// <summary>Writes a synthetic lumbar study with <c>spineseg phantom</c>; returns its MR files.</summary>
     public static async Task<IReadOnlyList<string>> PhantomAsync(string directory, int seed, CancellationToken cancellationToken, string? contrast = null)
     {

@@ -232,11 +232,7 @@ internal sealed partial class SplitNode : IAsyncDisposable
     public JsonObject Configuration()
     {
         var configuration = NodeScenario.Configuration(_nodePort, Pacs, "fast");
-        configuration["Bus"] = new JsonObject
-        {
-            ["Transport"] = "RabbitMq",
-            ["RabbitMq"] = new JsonObject { ["Host"] = Broker.Host, ["Port"] = Broker.AmqpPort },
-        };
+        configuration["Bus"] = NodeScenario.RabbitMqBus(Broker);
         return configuration;
     }
 

@@ -141,7 +141,7 @@ public sealed class StatusPageTests(ITestOutputHelper output)
         {
             ["Dicom"] = new JsonObject { ["Port"] = FreePort.Get(), ["BindAddress"] = Tools.Loopback },
             ["Export"] = new JsonObject { ["Destinations"] = new JsonArray(new JsonObject { ["Name"] = "local-folder", ["Kind"] = "Folder", ["Path"] = temp.Combine("exported") }) },
-            ["Bus"] = new JsonObject { ["Transport"] = "RabbitMq", ["RabbitMq"] = new JsonObject { ["Host"] = broker.Host, ["Port"] = broker.AmqpPort } },
+            ["Bus"] = NodeScenario.RabbitMqBus(broker),
         };
         await using var gateway = await NodeProcess.StartAsync(configuration, temp.Combine("gateway"), cts.Token, ["--role", "gateway"], StatusPort(statusPort));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };

@@ -203,11 +203,7 @@ public sealed partial class TelemetryTests(ITestOutputHelper output)
             try
             {
                 var configuration = NodeScenario.Configuration(nodePort, pacs, "fast");
-                configuration["Bus"] = new JsonObject
-                {
-                    ["Transport"] = "RabbitMq",
-                    ["RabbitMq"] = new JsonObject { ["Host"] = broker.Host, ["Port"] = broker.AmqpPort },
-                };
+                configuration["Bus"] = NodeScenario.RabbitMqBus(broker);
                 configuration["Telemetry"] = new JsonObject { ["IncludePatientData"] = includePatientData, ["HashUids"] = includePatientData };
                 var environment = new Dictionary<string, string>
                 {
