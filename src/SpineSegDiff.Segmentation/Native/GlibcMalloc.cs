@@ -32,8 +32,9 @@ internal static partial class GlibcMalloc
             ok &= Mallopt(MmapMax, 0) == 1;
             ok &= Mallopt(TrimThreshold, 1024 * 1024 * 1024) == 1;
             ok &= Mallopt(TopPad, 64 * 1024 * 1024) == 1;
-            // Few arenas: libtorch's worker threads otherwise each grow an arena of their own that is never reused.
-            ok &= Mallopt(ArenaMax, 2) == 1;
+            // One arena, the same as the GLIBC_TUNABLES the spineseg program restarts itself with (Cli AllocatorArenas):
+            // a secondary arena's heaps are at most 64 MiB, so a thread served from one would mmap every large tensor.
+            ok &= Mallopt(ArenaMax, 1) == 1;
             return ok;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
