@@ -36,11 +36,14 @@ internal static class TrainCommand
         var maxTimestep = new Option<int>("--t-pre") { Description = "Diffusion only: timesteps are drawn from [0, T_pre).", DefaultValueFactory = _ => 30 };
         var corrupt = new Option<double>("--perturb-preseg") { Description = "Diffusion only: share of training inputs whose presegmentation is perturbed (boundaries moved, regions erased or swapped).", DefaultValueFactory = _ => 0.5 };
         var fromPreseg = new Option<bool>("--from-preseg") { Description = "Diffusion only: start a new network from the presegmentation model's weights (mask branch at zero)." };
+        var fold = new Option<int?>("--fold") { Description = "Preseg only: leave out this fold (0-based) of the training patients, for out-of-fold presegmentations." };
+        var folds = new Option<int>("--folds") { Description = "Preseg only: number of folds the training patients are dealt into (with --fold).", DefaultValueFactory = _ => 2 };
+        var foldModels = new Option<string[]>("--fold-models") { Description = "Diffusion only: out-of-fold presegmentation models in fold order (model k trained with --fold k); training slices are presegmented by the model that did not see their patient.", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)." };
         var data = new Option<string?>("--data") { Description = $"SPIDER data folder (default: data/spider, or ${SpiderCatalog.EnvironmentVariable})." };
         var command = new Command("train", "Train the presegmentation or the SpineSegDiff network on synthetic images from real SPIDER anatomy.")
         {
-            target, output, steps, resume, batch, learningRate, warmup, crop, widths, initFrom, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, corrupt, fromPreseg, threads, data,
+            target, output, steps, resume, batch, learningRate, warmup, crop, widths, initFrom, stopAfter, preview, seed, validateEvery, checkpointEvery, preseg, maxTimestep, corrupt, fromPreseg, fold, folds, foldModels, threads, data,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -64,6 +67,9 @@ internal static class TrainCommand
                 MaxTimestep = parse.GetValue(maxTimestep),
                 CorruptedPresegmentationFraction = parse.GetValue(corrupt),
                 WarmStartFromPresegmentation = parse.GetValue(fromPreseg),
+                HeldOutFold = parse.GetValue(fold),
+                FoldCount = parse.GetValue(foldModels) is { Length: > 0 } models ? models.Length : parse.GetValue(folds),
+                OutOfFoldPresegmentationModels = parse.GetValue(foldModels) is { Length: > 0 } given ? given : null,
             };
             if (!NetworkWidths.TryParse(parse.GetValue(widths), out var parsedWidths))
             {

@@ -19,13 +19,18 @@ internal sealed class DiffusionObjective : ITrainingObjective
     private readonly CosineNoiseSchedule _schedule;
     private readonly int _maxTimestep;
     private readonly PresegmentationCorruption _corruption;
+    private readonly OutOfFoldPresegmentations? _outOfFold;
     private double[]? _presegmentationDice;
 
+    /// <param name="outOfFold">When given, training inputs come from these networks (owned from here on); validation
+    /// keeps <paramref name="presegmentation"/>, the network used at inference.</param>
     public DiffusionObjective(
-        SpineSegDiffNetwork network, PresegmentationNetwork presegmentation, int maxTimestep, int diffusionSteps, double corruptedFraction)
+        SpineSegDiffNetwork network, PresegmentationNetwork presegmentation, int maxTimestep, int diffusionSteps, double corruptedFraction,
+        OutOfFoldPresegmentations? outOfFold = null)
     {
         _network = network;
         _presegmentation = presegmentation;
+        _outOfFold = outOfFold;
         _maxTimestep = maxTimestep;
         _schedule = new CosineNoiseSchedule(diffusionSteps);
         _corruption = new PresegmentationCorruption(corruptedFraction);
@@ -57,6 +62,10 @@ internal sealed class DiffusionObjective : ITrainingObjective
             node["corruptedPresegmentationFraction"] = _corruption.Fraction;
             node["presegmentationModel"] = PresegmentationVersion;
             node["warmStartFromPresegmentation"] = WarmStarted;
+            if (_outOfFold is not null)
+            {
+                node["outOfFoldPresegmentationModels"] = new JsonArray([.. _outOfFold.Versions.Select(v => (JsonNode?)v)]);
+            }
             return node;
         }
     }
@@ -69,7 +78,10 @@ internal sealed class DiffusionObjective : ITrainingObjective
         {
             timesteps[i] = random.Next(_maxTimestep);
         }
-        var noisy = NoisedPresegmentation(batch.Images, batch.BatchSize, batch.Height, batch.Width, timesteps, random, _corruption);
+        var probabilities = _outOfFold is null
+            ? _presegmentation.PredictProbabilities(batch.Images, batch.BatchSize, batch.Height, batch.Width)
+            : _outOfFold.PredictProbabilities(batch);
+        var noisy = NoisedPresegmentation(probabilities, batch.BatchSize, batch.Height, batch.Width, timesteps, random, _corruption);
         var clean = new float[noisy.Length];
         LabelDecoding.ToOneHotBatch(batch.Labels, batch.BatchSize, clean, inside: 1f, outside: -1f);
         return _network.TrainStep(batch.Images, noisy, timesteps, clean, batch.Height, batch.Width);
@@ -90,7 +102,7 @@ internal sealed class DiffusionObjective : ITrainingObjective
         foreach (var (images, labels, count) in validation.Batches(InferenceBatch))
         {
             var timesteps = Enumerable.Repeat((long)(_maxTimestep - 1), count).ToArray();
-            var noisy = NoisedPresegmentation(images, count, size, size, timesteps, random, corruption: null);
+            var noisy = NoisedPresegmentation(_presegmentation.PredictProbabilities(images, count, size, size), count, size, size, timesteps, random, corruption: null);
             using var features = _network.EncodeImage(images, count, size, size);
             var clean = _network.Denoise(features, noisy, timesteps);
             for (var i = 0; i < clean.Length; i++)
@@ -111,16 +123,16 @@ internal sealed class DiffusionObjective : ITrainingObjective
     {
         _network.Dispose();
         _presegmentation.Dispose();
+        _outOfFold?.Dispose();
     }
 
     /// <summary>
     /// x_t = sqrt(ᾱ_t)·(2p − 1) + sqrt(1 − ᾱ_t)·ε for the presegmentation probabilities p of each image (perturbed
-    /// first when training).
+    /// first when training); overwrites <paramref name="probabilities"/>.
     /// </summary>
     private float[] NoisedPresegmentation(
-        float[] images, int batch, int height, int width, long[] timesteps, Random random, PresegmentationCorruption? corruption)
+        float[] probabilities, int batch, int height, int width, long[] timesteps, Random random, PresegmentationCorruption? corruption)
     {
-        var probabilities = _presegmentation.PredictProbabilities(images, batch, height, width);
         var perImage = probabilities.Length / batch;
         var noise = new float[perImage];
         var noisy = new float[probabilities.Length];

@@ -16,6 +16,7 @@ public sealed class TrainingBatch
         Width = width;
         Images = new float[batchSize * height * width];
         Labels = new byte[batchSize * height * width];
+        Patients = new int[batchSize];
     }
 
     public int BatchSize { get; }
@@ -32,6 +33,9 @@ public sealed class TrainingBatch
     public float[] Images { get; }
 
     public byte[] Labels { get; }
+
+    /// <summary>The SPIDER patient of each sample (out-of-fold presegmentation picks its network by it).</summary>
+    public int[] Patients { get; }
 
     public Span<float> Image(int index) => Images.AsSpan(index * Pixels, Pixels);
 

@@ -2,8 +2,11 @@ using System.Threading.Channels;
 
 namespace SpineSegDiff.Segmentation.Training;
 
-/// <summary>Renders training slice number <paramref name="sampleSeed"/> into the given image and label buffers.</summary>
-public delegate void TrainingSliceRenderer(long sampleSeed, Span<float> image, Span<byte> labels);
+/// <summary>
+/// Renders training slice number <paramref name="sampleSeed"/> into the given image and label buffers and returns
+/// the SPIDER patient whose anatomy it shows.
+/// </summary>
+public delegate int TrainingSliceRenderer(long sampleSeed, Span<float> image, Span<byte> labels);
 
 /// <summary>
 /// Renders the batches of the coming steps on a background thread while the network trains on the current one.
@@ -81,7 +84,7 @@ public sealed class TrainingBatchProducer : IAsyncDisposable
                 batch.Step = step;
                 for (var i = 0; i < batch.BatchSize; i++)
                 {
-                    renderer(SampleSeed(runSeed, step, i), batch.Image(i), batch.LabelMap(i));
+                    batch.Patients[i] = renderer(SampleSeed(runSeed, step, i), batch.Image(i), batch.LabelMap(i));
                 }
                 await _ready.Writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
             }

@@ -1,3 +1,4 @@
+using SpineSegDiff.Imaging.Spider;
 using SpineSegDiff.Segmentation.Networks;
 
 namespace SpineSegDiff.Segmentation.Training;
@@ -81,6 +82,22 @@ public sealed record TrainingOptions
     /// </summary>
     public bool WarmStartFromPresegmentation { get; init; }
 
+    /// <summary>
+    /// Presegmentation only: leave this fold of the training patients out (see <see cref="TrainingFolds"/>), to make
+    /// one of the out-of-fold presegmentation networks the refiner trains on.
+    /// </summary>
+    public int? HeldOutFold { get; init; }
+
+    /// <summary>Number of folds the training patients are dealt into (with <see cref="HeldOutFold"/>).</summary>
+    public int FoldCount { get; init; } = 2;
+
+    /// <summary>
+    /// Diffusion only: out-of-fold presegmentation models, model k trained without fold k (its card says so). A
+    /// training slice of a fold-k patient is presegmented by model k, so the refiner learns from the errors of a
+    /// network that has not seen that patient. Validation and inference keep <see cref="PresegmentationModel"/>.
+    /// </summary>
+    public IReadOnlyList<string>? OutOfFoldPresegmentationModels { get; init; }
+
     /// <summary>Diffusion only: T of the cosine schedule.</summary>
     public int DiffusionSteps { get; init; } = 1000;
 
@@ -142,6 +159,18 @@ public sealed record TrainingOptions
         if (WarmupSteps < 0 || ValidateEvery < 1 || CheckpointEvery < 1 || ValidationSamplesPerContrast < 1)
         {
             errors.Add("Warm-up steps must be >= 0; validation interval, checkpoint interval and validation samples >= 1.");
+        }
+        if (HeldOutFold is { } fold && (Target != TrainingTarget.Presegmentation || fold < 0 || fold >= FoldCount || FoldCount < 2))
+        {
+            errors.Add($"A held-out fold (--fold) is for presegmentation training and must be 0..{FoldCount - 1} of {FoldCount} folds (got {fold}).");
+        }
+        if (OutOfFoldPresegmentationModels is { } foldModels)
+        {
+            if (Target != TrainingTarget.Diffusion || foldModels.Count < 2)
+            {
+                errors.Add("Out-of-fold presegmentation models (--fold-models) are for diffusion training and need one model per fold, at least 2.");
+            }
+            errors.AddRange(foldModels.Where(m => !File.Exists(m)).Select(m => $"Out-of-fold presegmentation model not found: {m}"));
         }
         if (Target == TrainingTarget.Diffusion)
         {

@@ -75,16 +75,20 @@ public sealed class TrainingRun
         }
 
         _runtime.ManualSeed((ulong)seed);
-        using var objective = CreateObjective(o, checkpoint, resume: o.Resume);
-        var trainingCases = _generator.Catalog.TrainingCases.ToArray();
+        using var objective = CreateObjective(o, checkpoint, resume: o.Resume, _generator.Catalog.Split.TrainingPatients);
+        var folds = new TrainingFolds(_generator.Catalog.Split.TrainingPatients, o.FoldCount);
+        var trainingCases = _generator.Catalog.TrainingCases
+            .Where(c => o.HeldOutFold is not { } heldOut || folds.FoldOf(c.Patient) != heldOut).ToArray();
         if (trainingCases.Length == 0)
         {
             throw new InvalidOperationException("The dataset split has no training cases.");
         }
+        var trainingPatients = trainingCases.Select(c => c.Patient).Distinct().Count();
         _output.WriteLine($"Training {objective.Architecture}: {objective.Network.ParameterCount:N0} parameters, {_runtime.Threads} threads, " +
                           $"batch {batchSize} of {o.CropSize}x{o.CropSize} patches, steps {firstStep}..{o.Steps}, peak lr {o.PeakLearningRate:G3}, seed {seed}.");
-        _output.WriteLine($"Data: {trainingCases.Length} training cases ({_generator.Catalog.Split.TrainingPatients.Count} patients), " +
-                          $"validation on {_generator.Catalog.Split.ValidationPatients.Count} other patients.");
+        _output.WriteLine($"Data: {trainingCases.Length} training cases ({trainingPatients} patients" +
+                          (o.HeldOutFold is { } fold ? $", fold {fold} of {o.FoldCount} held out" : "") +
+                          $"), validation on {_generator.Catalog.Split.ValidationPatients.Count} other patients.");
         _generator.Preload(_generator.Catalog.Cases);
         var validation = new ValidationSet(_generator, o.ValidationSamplesPerContrast);
 
@@ -99,16 +103,17 @@ public sealed class TrainingRun
         // The producer renders on one thread, so one pair of full-slice buffers serves every crop.
         var fullImage = new float[ValidationSet.Size * ValidationSet.Size];
         var fullLabels = new byte[fullImage.Length];
-        void Render(long sampleSeed, Span<float> image, Span<byte> labels)
+        int Render(long sampleSeed, Span<float> image, Span<byte> labels)
         {
             var spiderCase = trainingCases[(int)(sampleSeed % trainingCases.Length)];
             if (o.CropSize == ValidationSet.Size)
             {
                 _generator.Generate(spiderCase, (int)(sampleSeed >> 31), image, labels);
-                return;
+                return spiderCase.Patient;
             }
             _generator.Generate(spiderCase, (int)(sampleSeed >> 31), fullImage, fullLabels);
             TrainingCrop.Extract(fullImage, fullLabels, ValidationSet.Size, o.CropSize, new Random((int)(sampleSeed & 0x7FFFFFFF)), image, labels);
+            return spiderCase.Patient;
         }
 
         void SaveCheckpoint()
@@ -183,7 +188,7 @@ public sealed class TrainingRun
             Name = objective.Name,
             Architecture = objective.Architecture,
             Version = $"{DateTimeOffset.UtcNow:yyyyMMdd}-s{o.Steps}-seed{seed}",
-            Configuration = objective.Configuration,
+            Configuration = DescribeFolds(objective.Configuration, o, folds),
             ParameterCount = objective.Network.ParameterCount,
             TrainingData = new TrainingDataDescription
             {
@@ -208,10 +213,26 @@ public sealed class TrainingRun
     }
 
     /// <summary>
+    /// Records which fold a presegmentation network left out, and which patients it trained on, so that a diffusion
+    /// run can check it presegments each patient with a network that has not seen it.
+    /// </summary>
+    private static System.Text.Json.Nodes.JsonObject DescribeFolds(System.Text.Json.Nodes.JsonObject configuration, TrainingOptions o, TrainingFolds folds)
+    {
+        if (o.HeldOutFold is { } heldOut)
+        {
+            configuration[OutOfFoldPresegmentations.HeldOutFoldKey] = heldOut;
+            configuration[OutOfFoldPresegmentations.FoldCountKey] = o.FoldCount;
+            configuration["foldMethod"] = TrainingFolds.Method;
+            configuration[OutOfFoldPresegmentations.HeldOutPatientsKey] = new System.Text.Json.Nodes.JsonArray([.. folds.Patients(heldOut).Select(p => (System.Text.Json.Nodes.JsonNode?)p)]);
+        }
+        return configuration;
+    }
+
+    /// <summary>
     /// The network to train: the checkpoint with its optimizer state when resuming; the weights of
     /// <see cref="TrainingOptions.InitialModel"/> with a fresh optimizer when fine-tuning; else a new network.
     /// </summary>
-    private static ITrainingObjective CreateObjective(TrainingOptions o, string checkpoint, bool resume)
+    private static ITrainingObjective CreateObjective(TrainingOptions o, string checkpoint, bool resume, IReadOnlyList<int> trainingPatients)
     {
         var optimizer = new OptimizerSettings(o.PeakLearningRate, o.WeightDecay);
         TNetwork Prepare<TNetwork>(Func<string, bool, TNetwork> load, Func<TNetwork> create) where TNetwork : SegmentationNetwork
@@ -233,8 +254,10 @@ public sealed class TrainingRun
         }
 
         var presegmentation = PresegmentationNetwork.Load(o.PresegmentationModel!);
+        OutOfFoldPresegmentations? outOfFold = null;
         try
         {
+            outOfFold = o.OutOfFoldPresegmentationModels is { } foldModels ? OutOfFoldPresegmentations.Load(foldModels, trainingPatients) : null;
             var config = o.Widths is null ? SpineSegDiffConfig.Default : SpineSegDiffConfig.Default with { Widths = o.Widths };
             var diffusion = Prepare(
                 (path, withOptimizer) => SpineSegDiffNetwork.Load(path, restoreOptimizer: withOptimizer),
@@ -258,7 +281,7 @@ public sealed class TrainingRun
                     }
                 });
             var presegmentationVersion = File.Exists(ModelCard.PathFor(o.PresegmentationModel!)) ? ModelCard.Load(o.PresegmentationModel!).Version : "unknown";
-            return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps, o.CorruptedPresegmentationFraction)
+            return new DiffusionObjective(diffusion, presegmentation, o.MaxTimestep, o.DiffusionSteps, o.CorruptedPresegmentationFraction, outOfFold)
             {
                 PresegmentationVersion = presegmentationVersion,
                 WarmStarted = o.WarmStartFromPresegmentation,
@@ -267,6 +290,7 @@ public sealed class TrainingRun
         catch
         {
             presegmentation.Dispose();
+            outOfFold?.Dispose();
             throw;
         }
     }

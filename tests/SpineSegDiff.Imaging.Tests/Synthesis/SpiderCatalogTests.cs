@@ -75,6 +75,25 @@ public sealed class SpiderCatalogTests
     }
 
     [Fact]
+    public void Training_patients_are_dealt_into_balanced_folds_that_depend_only_on_the_patients()
+    {
+        var training = SpiderData.Catalog.Split.TrainingPatients;
+        var folds = new TrainingFolds(training, 2);
+
+        var first = folds.Patients(0);
+        var second = folds.Patients(1);
+        first.Concat(second).Order().Should().Equal(training.Order(), "every training patient is in exactly one fold");
+        first.Should().NotIntersectWith(second);
+        Math.Abs(first.Count - second.Count).Should().BeLessThanOrEqualTo(1);
+        first.Should().OnlyContain(p => folds.FoldOf(p) == 0);
+        new TrainingFolds(training.Reverse(), 2).Patients(0).Should().Equal(first, "the order patients are listed in does not matter");
+        new TrainingFolds(training, 3).Patients(2).Should().NotBeEmpty();
+        FluentActions.Invoking(() => folds.FoldOf(SpiderData.Catalog.Split.ValidationPatients[0])).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new TrainingFolds(training, 1)).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new TrainingFolds([4], 2)).Should().Throw<ArgumentException>().WithMessage("*at least 2*");
+    }
+
+    [Fact]
     public void The_model_card_record_names_patients_and_hashes_the_data()
     {
         var record = SpiderData.Catalog.SplitRecord();

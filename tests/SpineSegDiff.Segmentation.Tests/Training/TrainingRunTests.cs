@@ -116,6 +116,76 @@ public sealed class TrainingRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_presegmentation_run_with_a_held_out_fold_trains_without_that_fold_and_says_so_on_its_card()
+    {
+        var output = new StringWriter();
+        var options = Tiny(TrainingTarget.Presegmentation, "fold1") with { Steps = 2, ValidateEvery = 2, HeldOutFold = 1 };
+
+        var result = await new TrainingRun(options, SharedGenerator.Value, _engine.Runtime, output, interactive: false).RunAsync(CancellationToken.None);
+
+        var folds = new TrainingFolds(SharedGenerator.Value.Catalog.Split.TrainingPatients, 2);
+        var card = ModelCard.Load(result.ModelPath!);
+        card.Configuration[OutOfFoldPresegmentations.HeldOutFoldKey]!.GetValue<int>().Should().Be(1);
+        card.Configuration[OutOfFoldPresegmentations.FoldCountKey]!.GetValue<int>().Should().Be(2);
+        card.Configuration[OutOfFoldPresegmentations.HeldOutPatientsKey]!.AsArray().Select(p => p!.GetValue<int>()).Should().Equal(folds.Patients(1));
+        output.ToString().Should().Contain($"({folds.Patients(0).Count} patients, fold 1 of 2 held out)");
+    }
+
+    [Fact]
+    public async Task Out_of_fold_presegmentations_train_the_refiner_only_when_each_model_left_out_its_own_fold()
+    {
+        var fold0 = await RunAsync(Tiny(TrainingTarget.Presegmentation, "oof0") with { Steps = 2, ValidateEvery = 2, HeldOutFold = 0 });
+        var fold1 = await RunAsync(Tiny(TrainingTarget.Presegmentation, "oof1") with { Steps = 2, ValidateEvery = 2, HeldOutFold = 1, Seed = 6 });
+        var diffusion = Tiny(TrainingTarget.Diffusion, "oof-diffusion") with { Steps = 2, ValidateEvery = 2, PresegmentationModel = fold0.ModelPath };
+
+        var result = await RunAsync(diffusion with { OutOfFoldPresegmentationModels = [fold0.ModelPath!, fold1.ModelPath!] });
+
+        result.Finished.Should().BeTrue();
+        ModelCard.Load(result.ModelPath!).Configuration["outOfFoldPresegmentationModels"]!.AsArray().Select(v => v!.GetValue<string>())
+            .Should().Equal(ModelCard.Load(fold0.ModelPath!).Version, ModelCard.Load(fold1.ModelPath!).Version);
+        await FluentActions.Awaiting(() => RunAsync(diffusion with
+            {
+                OutputDirectory = Path.Combine(_root, "swapped"),
+                OutOfFoldPresegmentationModels = [fold1.ModelPath!, fold0.ModelPath!],
+            }))
+            .Should().ThrowAsync<InvalidOperationException>().WithMessage("*--fold 0 of 2*its card says fold 1 of 2*");
+        await FluentActions.Awaiting(() => RunAsync(diffusion with
+            {
+                OutputDirectory = Path.Combine(_root, "not-a-fold"),
+                OutOfFoldPresegmentationModels = [fold0.ModelPath!, fold1.ModelPath!, fold1.ModelPath!],
+            }))
+            .Should().ThrowAsync<InvalidOperationException>().WithMessage("*--fold 0 of 3*its card says fold 0 of 2*", "three folds deal the patients differently");
+    }
+
+    [Fact]
+    public async Task Each_training_slice_is_presegmented_by_the_model_that_left_out_its_patient()
+    {
+        var fold0 = await RunAsync(Tiny(TrainingTarget.Presegmentation, "route0") with { Steps = 2, ValidateEvery = 2, HeldOutFold = 0 });
+        var fold1 = await RunAsync(Tiny(TrainingTarget.Presegmentation, "route1") with { Steps = 2, ValidateEvery = 2, HeldOutFold = 1, Seed = 6 });
+        var catalog = SharedGenerator.Value.Catalog;
+        var folds = new TrainingFolds(catalog.Split.TrainingPatients, 2);
+        var (inFold0, inFold1) = (folds.Patients(0)[0], folds.Patients(1)[0]);
+        const int size = TrainingSliceGenerator.Size;
+        var batch = new TrainingBatch(2, size, size);
+        foreach (var (index, patient) in new[] { (0, inFold1), (1, inFold0) })
+        {
+            var sample = SharedGenerator.Value.Generate(catalog.Cases.First(c => c.Patient == patient), 7, MrContrast.T2);
+            sample.Image.CopyTo(batch.Image(index));
+            batch.Patients[index] = patient;
+        }
+
+        using var outOfFold = OutOfFoldPresegmentations.Load([fold0.ModelPath!, fold1.ModelPath!], catalog.Split.TrainingPatients);
+        var routed = outOfFold.PredictProbabilities(batch);
+
+        using var network0 = PresegmentationNetwork.Load(fold0.ModelPath!);
+        using var network1 = PresegmentationNetwork.Load(fold1.ModelPath!);
+        var perImage = 3 * size * size;
+        routed.AsSpan(0, perImage).ToArray().Should().Equal(network1.PredictProbabilities(batch.Image(0), 1, size, size), "patient of fold 1 -> the model without fold 1");
+        routed.AsSpan(perImage, perImage).ToArray().Should().Equal(network0.PredictProbabilities(batch.Image(1), 1, size, size));
+        network0.PredictProbabilities(batch.Image(0), 1, size, size).Should().NotEqual(routed.AsSpan(0, perImage).ToArray(), "the two models differ");
+    }
+
+    [Fact]
     public async Task Fine_tuning_starts_from_the_given_model_and_keeps_its_configuration()
     {
         var start = await RunAsync(Tiny(TrainingTarget.Presegmentation, "start") with { Steps = 2, ValidateEvery = 2, Widths = [4, 8, 12] });
@@ -137,5 +207,10 @@ public sealed class TrainingRunTests : IDisposable
         errors.Should().HaveCount(4);
         errors.Should().Contain(e => e.Contains("presegmentation model"));
         errors.Should().Contain(e => e.Contains("Crop size"));
+        (Tiny(TrainingTarget.Diffusion, "fold") with { PresegmentationModel = null, HeldOutFold = 0 }).Validate()
+            .Should().Contain(e => e.Contains("--fold"), "a held-out fold is for presegmentation runs");
+        (Tiny(TrainingTarget.Presegmentation, "fold") with { HeldOutFold = 2 }).Validate().Should().ContainSingle(e => e.Contains("0..1 of 2"));
+        (Tiny(TrainingTarget.Presegmentation, "fold") with { OutOfFoldPresegmentationModels = ["a.model", "b.model"] }).Validate()
+            .Should().Contain(e => e.Contains("--fold-models")).And.Contain(e => e.Contains("not found: a.model"));
     }
 }
