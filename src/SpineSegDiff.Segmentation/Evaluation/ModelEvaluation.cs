@@ -64,6 +64,7 @@ public sealed record ImageResult(
     string CaseId,
     MrContrast Contrast,
     int RenderSeed,
+    double ResolutionMm,
     double[] PresegmentationDice,
     double[] RefinedDice,
     double MeanUncertainty,
@@ -83,6 +84,8 @@ public sealed record EvaluationResult(
     int AblationImages,
     ErrorDetectionCurve AllPixels,
     ErrorDetectionCurve NearAnatomy,
+    EdgeErrors PresegmentationDiscErrors,
+    EdgeErrors RefinedDiscErrors,
     IReadOnlyList<EvaluationPanel> Panels,
     StageTimings Timings,
     IReadOnlyDictionary<string, string> ModelVersions,
@@ -124,6 +127,7 @@ public sealed class ModelEvaluation(SegmentationModels models, TrainingSliceGene
         var ablationCount = 0;
         var allPixels = new ErrorDetectionCurve();
         var nearAnatomy = new ErrorDetectionCurve();
+        var (presegDiscErrors, refinedDiscErrors) = (new EdgeErrors(), new EdgeErrors());
         var panels = new List<(double Score, EvaluationPanel Panel)>();
         var work = options.Cases
             .SelectMany(c => options.Contrasts.SelectMany(contrast => Enumerable.Range(0, options.SeedsPerContrast).Select(k => (Case: c, Contrast: contrast, K: k))))
@@ -147,6 +151,8 @@ public sealed class ModelEvaluation(SegmentationModels models, TrainingSliceGene
             var refinedDice = DiceScore.Compute(refined.Labels, sample.Labels);
             pooledPreseg.Add(presegLabels, sample.Labels);
             pooledRefined.Add(refined.Labels, sample.Labels);
+            presegDiscErrors.Add(presegLabels, sample.Labels, SpineSegDiff.Imaging.LabelClasses.Disc, Size);
+            refinedDiscErrors.Add(refined.Labels, sample.Labels, SpineSegDiff.Imaging.LabelClasses.Disc, Size);
             var uncertainty = refined.CombinedUncertainty!;
             var near = NearAnatomy(sample.Labels, refined.Labels);
             allPixels.Add(uncertainty, refined.Labels, sample.Labels);
@@ -154,7 +160,7 @@ public sealed class ModelEvaluation(SegmentationModels models, TrainingSliceGene
 
             var discs = DiscResults(spiderCase, sample.DiscRanks, presegLabels, refined.Labels);
             images.Add(new ImageResult(
-                spiderCase.Id, contrast, renderSeed, presegDice, refinedDice, MeanWhere(uncertainty, near), refineSeconds, discs));
+                spiderCase.Id, contrast, renderSeed, sample.Parameters.ResolutionMm, presegDice, refinedDice, MeanWhere(uncertainty, near), refineSeconds, discs));
 
             var title = $"{spiderCase.Id}, {contrast} rendering {k + 1}";
             panels.Add((presegDice[2], new EvaluationPanel(title, sample.Image, sample.Labels, presegLabels, refined.Labels, uncertainty)));
@@ -193,6 +199,8 @@ public sealed class ModelEvaluation(SegmentationModels models, TrainingSliceGene
             ablationCount,
             allPixels,
             nearAnatomy,
+            presegDiscErrors,
+            refinedDiscErrors,
             [.. panels.Select(p => p.Panel)],
             timings,
             models.Versions,

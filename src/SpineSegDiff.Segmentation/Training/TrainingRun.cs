@@ -88,7 +88,8 @@ public sealed class TrainingRun
                           $"batch {batchSize} of {o.CropSize}x{o.CropSize} patches, steps {firstStep}..{o.Steps}, peak lr {o.PeakLearningRate:G3}, seed {seed}.");
         _output.WriteLine($"Data: {trainingCases.Length} training cases ({trainingPatients} patients" +
                           (o.HeldOutFold is { } fold ? $", fold {fold} of {o.FoldCount} held out" : "") +
-                          $"), validation on {_generator.Catalog.Split.ValidationPatients.Count} other patients.");
+                          $"), validation on {_generator.Catalog.Split.ValidationPatients.Count} other patients" +
+                          (o.OutOfFoldPresegmentationModels is { Count: var models } ? $"; training inputs presegmented out of fold by {models} models." : "."));
         _generator.Preload(_generator.Catalog.Cases);
         var validation = new ValidationSet(_generator, o.ValidationSamplesPerContrast);
 

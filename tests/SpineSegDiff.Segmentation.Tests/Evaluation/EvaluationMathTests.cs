@@ -81,4 +81,33 @@ public sealed class EvaluationMathTests
         dice[1].Rank.Should().Be(2);
         dice[1].Dice.Should().BeApproximately(2.0 * 8 / (16 + 16), 1e-12);
     }
+
+    [Fact]
+    public void Disc_errors_on_the_true_edge_are_told_apart_from_errors_away_from_it()
+    {
+        // A 3-row disc in a 7x7 map; the prediction moves its upper edge up one row (7 errors on the edge), adds a
+        // pixel two rows below it (away) and misses nothing else.
+        const int width = 7;
+        var truth = new byte[width * width];
+        var predicted = new byte[width * width];
+        for (var x = 0; x < width; x++)
+        {
+            for (var y = 2; y <= 4; y++)
+            {
+                truth[(y * width) + x] = 3;
+                predicted[(y * width) + x] = 3;
+            }
+            predicted[(1 * width) + x] = 3;
+        }
+        predicted[(6 * width) + 3] = 3;
+        predicted[(3 * width) + 3] = 2;
+
+        var errors = new EdgeErrors();
+        errors.Add(predicted, truth, 3, width);
+
+        errors.OnEdge.Should().Be(7, "row 1 touches the disc's top row");
+        errors.Away.Should().Be(2, "row 6 is two rows from the disc, and the disc's middle pixel is inside it");
+        errors.EdgeShare.Should().BeApproximately(7.0 / 9, 1e-12);
+        FluentActions.Invoking(() => errors.Add(predicted.AsSpan(1), truth, 3, width)).Should().Throw<ArgumentException>();
+    }
 }
