@@ -189,7 +189,7 @@ public sealed class TrainingRun
             Name = objective.Name,
             Architecture = objective.Architecture,
             Version = $"{DateTimeOffset.UtcNow:yyyyMMdd}-s{o.Steps}-seed{seed}",
-            Configuration = DescribeFolds(objective.Configuration, o, folds),
+            Configuration = DescribeProvenance(objective.Configuration, o, folds),
             ParameterCount = objective.Network.ParameterCount,
             TrainingData = new TrainingDataDescription
             {
@@ -214,11 +214,16 @@ public sealed class TrainingRun
     }
 
     /// <summary>
-    /// Records which fold a presegmentation network left out, and which patients it trained on, so that a diffusion
-    /// run can check it presegments each patient with a network that has not seen it.
+    /// Records the model a fine-tuning run started from (its steps are not in this card's), and which fold a
+    /// presegmentation network left out with the patients it held out, so that a diffusion run can check it
+    /// presegments each patient with a network that has not seen it.
     /// </summary>
-    private static System.Text.Json.Nodes.JsonObject DescribeFolds(System.Text.Json.Nodes.JsonObject configuration, TrainingOptions o, TrainingFolds folds)
+    private static System.Text.Json.Nodes.JsonObject DescribeProvenance(System.Text.Json.Nodes.JsonObject configuration, TrainingOptions o, TrainingFolds folds)
     {
+        if (o.InitialModel is { } initial)
+        {
+            configuration["fineTunedFrom"] = File.Exists(ModelCard.PathFor(initial)) ? ModelCard.Load(initial).Version : Path.GetFileName(initial);
+        }
         if (o.HeldOutFold is { } heldOut)
         {
             configuration[OutOfFoldPresegmentations.HeldOutFoldKey] = heldOut;

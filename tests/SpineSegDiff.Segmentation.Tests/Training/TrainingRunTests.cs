@@ -194,6 +194,7 @@ public sealed class TrainingRunTests : IDisposable
 
         using var network = PresegmentationNetwork.Load(tuned.ModelPath!);
         network.Config.Widths.Should().Equal(4, 8, 12);
+        ModelCard.Load(tuned.ModelPath!).Configuration["fineTunedFrom"]!.GetValue<string>().Should().Be(ModelCard.Load(start.ModelPath!).Version);
         Predict(tuned.ModelPath!).Should().NotEqual(Predict(start.ModelPath!), "two more steps changed the weights");
         (Tiny(TrainingTarget.Presegmentation, "x") with { InitialModel = start.ModelPath }).Validate()
             .Should().ContainSingle(e => e.Contains("--init-from"), "widths come from the start model");
