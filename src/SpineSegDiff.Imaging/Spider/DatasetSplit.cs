@@ -63,6 +63,12 @@ public sealed class DatasetSplit
         return new DatasetSplit(training, validation, validationFraction);
     }
 
-    private static string Rank(int patient) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("spineseg-split-v1:" + patient.ToString(CultureInfo.InvariantCulture))));
+    private static string Rank(int patient) => SaltedRank("spineseg-split-v1:", patient);
+
+    /// <summary>
+    /// A patient's place in a salted ordering (hex SHA-256 of salt + number): independent of file order, machine and
+    /// .NET version. A different salt gives an unrelated ordering (the split and the folds use different ones).
+    /// </summary>
+    internal static string SaltedRank(string salt, int patient) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(salt + patient.ToString(CultureInfo.InvariantCulture))));
 }

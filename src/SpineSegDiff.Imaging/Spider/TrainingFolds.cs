@@ -1,13 +1,9 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-
 namespace SpineSegDiff.Imaging.Spider;
 
 /// <summary>
 /// The training patients dealt into folds for out-of-fold presegmentations: a presegmentation network trained
 /// without fold k is applied to fold k's patients, so the refiner trains on the mistakes a presegmentation makes on
-/// anatomy it has not seen (as at inference), not on the near-perfect outputs it gives on its own training patients.
+/// anatomy it has not seen (as at inference), not on its outputs for the patients it trained on.
 /// Like <see cref="DatasetSplit"/>, a patient's fold depends only on a salted SHA-256 of its number and the set of
 /// training patients, never on file order or machine.
 /// </summary>
@@ -44,6 +40,5 @@ public sealed class TrainingFolds
         return [.. _foldOf.Where(p => p.Value == fold).Select(p => p.Key).Order()];
     }
 
-    private static string Rank(int patient) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("spineseg-fold-v1:" + patient.ToString(CultureInfo.InvariantCulture))));
+    private static string Rank(int patient) => DatasetSplit.SaltedRank("spineseg-fold-v1:", patient);
 }

@@ -11,6 +11,9 @@ public sealed class EdgeErrors
 
     public long Away { get; private set; }
 
+    /// <summary>Of <see cref="OnEdge"/>, the pixels predicted as the class outside it (the structure drawn too large there).</summary>
+    public long OnEdgeTooLarge { get; private set; }
+
     public long Total => OnEdge + Away;
 
     public double EdgeShare => Total == 0 ? 0 : (double)OnEdge / Total;
@@ -34,6 +37,7 @@ public sealed class EdgeErrors
                 if (CrossesBoundary(truth, label, width, height, x, y, inTruth))
                 {
                     OnEdge++;
+                    OnEdgeTooLarge += inTruth ? 0 : 1;
                 }
                 else
                 {

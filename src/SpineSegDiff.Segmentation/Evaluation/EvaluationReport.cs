@@ -122,11 +122,11 @@ public static class EvaluationReport
         }
         md.AppendLine();
         md.AppendLine("Where the disc errors are (all images; a pixel on the edge has a neighbour across the true disc boundary, i.e. the boundary is off by one pixel there):").AppendLine();
-        md.AppendLine("| Method | Misclassified disc pixels | On the true edge | Farther away |");
-        md.AppendLine("|---|---|---|---|");
+        md.AppendLine("| Method | Misclassified disc pixels | On the true edge | of which outside the true disc | Farther away |");
+        md.AppendLine("|---|---|---|---|---|");
         foreach (var (name, errors) in new[] { ("Presegmentation", r.PresegmentationDiscErrors), ("SpineSegDiff", r.RefinedDiscErrors) })
         {
-            md.AppendLine(Invariant($"| {name} | {errors.Total:N0} | {errors.OnEdge:N0} ({100 * errors.EdgeShare:F0} %) | {errors.Away:N0} |"));
+            md.AppendLine(Invariant($"| {name} | {errors.Total:N0} | {errors.OnEdge:N0} ({100 * errors.EdgeShare:F0} %) | {errors.OnEdgeTooLarge:N0} | {errors.Away:N0} |"));
         }
         md.AppendLine();
 

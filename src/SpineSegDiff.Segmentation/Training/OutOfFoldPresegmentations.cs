@@ -6,8 +6,8 @@ namespace SpineSegDiff.Segmentation.Training;
 /// <summary>
 /// The presegmentation networks a refiner trains on, one per fold of the training patients, network k trained
 /// without fold k: each training slice is presegmented by the network that never saw its patient. Refuses models
-/// whose cards do not say which fold they left out, or left out other patients than this split's fold, because a
-/// network that trained on the patient gives the near-perfect presegmentation this exists to avoid.
+/// whose cards do not say which fold they left out, or left out other patients than this split's fold: a network
+/// that trained on the patient would hand the refiner in-sample mistakes instead of the ones it meets in service.
 /// </summary>
 internal sealed class OutOfFoldPresegmentations : IDisposable
 {

@@ -106,6 +106,7 @@ public sealed class EvaluationMathTests
         errors.Add(predicted, truth, 3, width);
 
         errors.OnEdge.Should().Be(7, "row 1 touches the disc's top row");
+        errors.OnEdgeTooLarge.Should().Be(7, "row 1 is outside the true disc");
         errors.Away.Should().Be(2, "row 6 is two rows from the disc, and the disc's middle pixel is inside it");
         errors.EdgeShare.Should().BeApproximately(7.0 / 9, 1e-12);
         FluentActions.Invoking(() => errors.Add(predicted.AsSpan(1), truth, 3, width)).Should().Throw<ArgumentException>();
