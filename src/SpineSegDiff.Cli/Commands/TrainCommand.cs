@@ -47,6 +47,7 @@ internal static class TrainCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            var givenFoldModels = parse.GetValue(foldModels) is { Length: > 0 } models ? models : null;
             var trainingTarget = parse.GetValue(target) == "preseg" ? TrainingTarget.Presegmentation : TrainingTarget.Diffusion;
             var options = new TrainingOptions
             {
@@ -68,8 +69,9 @@ internal static class TrainCommand
                 CorruptedPresegmentationFraction = parse.GetValue(corrupt),
                 WarmStartFromPresegmentation = parse.GetValue(fromPreseg),
                 HeldOutFold = parse.GetValue(fold),
-                FoldCount = parse.GetValue(foldModels) is { Length: > 0 } models ? models.Length : parse.GetValue(folds),
-                OutOfFoldPresegmentationModels = parse.GetValue(foldModels) is { Length: > 0 } given ? given : null,
+                // One model per fold: the models given decide the fold count.
+                FoldCount = givenFoldModels?.Length ?? parse.GetValue(folds),
+                OutOfFoldPresegmentationModels = givenFoldModels,
             };
             if (!NetworkWidths.TryParse(parse.GetValue(widths), out var parsedWidths))
             {

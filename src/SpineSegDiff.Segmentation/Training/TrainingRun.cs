@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using SpineSegDiff.Imaging.Spider;
 using SpineSegDiff.Imaging.Synthesis;
 using SpineSegDiff.Segmentation.Native;
@@ -76,9 +77,10 @@ public sealed class TrainingRun
 
         _runtime.ManualSeed((ulong)seed);
         using var objective = CreateObjective(o, checkpoint, resume: o.Resume, _generator.Catalog.Split.TrainingPatients);
-        var folds = new TrainingFolds(_generator.Catalog.Split.TrainingPatients, o.FoldCount);
+        // Folds exist only for a held-out-fold run; an ordinary run must not depend on the training set dividing.
+        var folds = o.HeldOutFold is null ? null : new TrainingFolds(_generator.Catalog.Split.TrainingPatients, o.FoldCount);
         var trainingCases = _generator.Catalog.TrainingCases
-            .Where(c => o.HeldOutFold is not { } heldOut || folds.FoldOf(c.Patient) != heldOut).ToArray();
+            .Where(c => folds is null || folds.FoldOf(c.Patient) != o.HeldOutFold).ToArray();
         if (trainingCases.Length == 0)
         {
             throw new InvalidOperationException("The dataset split has no training cases.");
@@ -218,18 +220,18 @@ public sealed class TrainingRun
     /// presegmentation network left out with the patients it held out, so that a diffusion run can check it
     /// presegments each patient with a network that has not seen it.
     /// </summary>
-    private static System.Text.Json.Nodes.JsonObject DescribeProvenance(System.Text.Json.Nodes.JsonObject configuration, TrainingOptions o, TrainingFolds folds)
+    private static JsonObject DescribeProvenance(JsonObject configuration, TrainingOptions o, TrainingFolds? folds)
     {
         if (o.InitialModel is { } initial)
         {
             configuration["fineTunedFrom"] = File.Exists(ModelCard.PathFor(initial)) ? ModelCard.Load(initial).Version : Path.GetFileName(initial);
         }
-        if (o.HeldOutFold is { } heldOut)
+        if (folds is not null && o.HeldOutFold is { } heldOut)
         {
             configuration[OutOfFoldPresegmentations.HeldOutFoldKey] = heldOut;
             configuration[OutOfFoldPresegmentations.FoldCountKey] = o.FoldCount;
             configuration["foldMethod"] = TrainingFolds.Method;
-            configuration[OutOfFoldPresegmentations.HeldOutPatientsKey] = new System.Text.Json.Nodes.JsonArray([.. folds.Patients(heldOut).Select(p => (System.Text.Json.Nodes.JsonNode?)p)]);
+            configuration[OutOfFoldPresegmentations.HeldOutPatientsKey] = new JsonArray([.. folds.Patients(heldOut).Select(p => (JsonNode?)p)]);
         }
         return configuration;
     }
